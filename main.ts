@@ -1,0 +1,44 @@
+/**
+ * sockserve's entry point: `Deno.args` → command → serve (or help, version); nothing else.
+ *
+ * @module
+ */
+
+import { HELP, parseCli } from "./src/cli.ts";
+import { startServer, StartupError } from "./src/startup.ts";
+import { VERSION } from "./src/version.ts";
+
+/** Runs the command line and returns the process exit code. */
+async function main(args: readonly string[]): Promise<number> {
+  const command = parseCli(args);
+  switch (command.kind) {
+    case "help":
+      console.log(HELP);
+      return 0;
+    case "version":
+      console.log(`sockserve ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`);
+      return 0;
+    case "error":
+      console.error(command.message);
+      return command.exitCode;
+  }
+  if (!command.quiet) { for (const notice of command.notices) console.error(notice); }
+  const colour = Deno.stdout.isTerminal() && !Deno.noColor;
+  let server;
+  try {
+    server = await startServer(command, colour);
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    console.error(error.message);
+    return error.exitCode;
+  }
+  const stop = () => void server.stop();
+  // Windows delivers only SIGINT (and SIGBREAK) to Deno.
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  await server.finished;
+  for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

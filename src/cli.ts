@@ -1,0 +1,214 @@
+/**
+ * The command line: argv → a validated command (pure), and the help text.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { DEFAULT_HEADER_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S } from "./limits.ts";
+import { VERSION } from "./version.ts";
+
+/** Port used when none is given. */
+export const DEFAULT_PORT = 8080;
+/** Folder served when none is given. */
+export const DEFAULT_ROOT = "./www";
+/** Folder the logs go to when none is given. */
+export const DEFAULT_LOG_DIR = "./logs";
+/** Address listened on when none is given: this machine only. */
+export const DEFAULT_HOST = "127.0.0.1";
+
+/** Longest timeout accepted, in seconds: a day; longer is a typo, not a wish. */
+const MAX_TIMEOUT_S = 86_400;
+/** Highest TCP port (RFC 6335 §6). */
+const MAX_PORT = 65_535;
+/** Ports below this are well-known (RFC 6335 §6): binding them usually needs privileges. */
+const FIRST_REGISTERED_PORT = 1024;
+/** Ports from this one up are dynamic (RFC 6335 §6): nothing else should claim them. */
+const FIRST_DYNAMIC_PORT = 49_152;
+
+/** Validated options of `sockserve serve`. */
+export interface ServeCommand {
+  readonly kind: "serve";
+  readonly port: number;
+  readonly root: string;
+  readonly host: string;
+  readonly logDir: string;
+  readonly headerTimeoutS: number;
+  readonly idleTimeoutS: number;
+  readonly protocol: "1.0" | "1.1";
+  readonly allowStop: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  /** Whether `--root` was given (else the default root is in use). */
+  readonly rootGiven: boolean;
+  /** One-line notices to print before starting (e.g. about the port range). */
+  readonly notices: readonly string[];
+}
+
+/** What the command line asks for. */
+export type Command =
+  | ServeCommand
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | { readonly kind: "error"; readonly message: string; readonly exitCode: 2 };
+
+/** The help text printed by `--help`. */
+export const HELP = `sockserve ${VERSION}: serve a folder over HTTP/1.1, logging every response.
+
+Usage:
+  sockserve [serve] [options] [port]
+
+Options:
+  -p, --port N            Port to listen on, 0-65535; 0 picks a free one (default ${DEFAULT_PORT}).
+                          A bare number is the port too: "sockserve 8000".
+  -d, --root DIR          Folder to serve (default ${DEFAULT_ROOT}); also --document-root DIR.
+      --host ADDR         Address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 or :: to expose).
+      --log-dir DIR       Folder for HTTPResponses.txt and SocketOutput.csv (default ${DEFAULT_LOG_DIR}).
+      --header-timeout S  Seconds to receive a complete request head, else 408 (default ${DEFAULT_HEADER_TIMEOUT_S}).
+      --idle-timeout S    Seconds a keep-alive connection may idle (default ${DEFAULT_IDLE_TIMEOUT_S}).
+      --protocol 1.0|1.1  1.0 closes every connection after one response (default 1.1).
+      --allow-stop        Let GET /STOP from this machine stop the server.
+  -q, --quiet             No access lines on the console.
+  -v, --verbose           Also print connection events.
+  -h, --help              Show this help.
+  -V, --version           Show the version.
+
+Logs are appended in the log dir; stop with Ctrl+C (or SIGTERM): in-flight responses finish and
+the logs are flushed first.`;
+
+function fail(message: string): Command {
+  return { kind: "error", message, exitCode: 2 };
+}
+
+/**
+ * Parses and validates the command line.
+ *
+ * @param args `Deno.args`.
+ * @returns The command, or an error with its one-line message and exit code 2.
+ * @example
+ * ```ts
+ * parseCli(["8000"]); // { kind: "serve", port: 8000, root: "./www", … }
+ * ```
+ */
+export function parseCli(args: readonly string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        port: { type: "string", short: "p" },
+        root: { type: "string", short: "d" },
+        "document-root": { type: "string" },
+        host: { type: "string" },
+        "log-dir": { type: "string" },
+        "header-timeout": { type: "string" },
+        "idle-timeout": { type: "string" },
+        protocol: { type: "string" },
+        "allow-stop": { type: "boolean" },
+        quiet: { type: "boolean", short: "q" },
+        verbose: { type: "boolean", short: "v" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    });
+  } catch (error) {
+    // node:util's messages are one line and name the option; keep them, drop its error code.
+    return fail(`${(error as Error).message.split("\n")[0]} (see --help)`);
+  }
+  const { values } = parsed;
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+
+  const positionals = [...parsed.positionals];
+  if (positionals[0] === "serve") positionals.shift();
+  if (positionals.length > 1 || (positionals.length === 1 && !/^\d+$/.test(positionals[0]))) {
+    return fail(`Unexpected argument "${positionals.at(-1)}" (see --help)`);
+  }
+  if (positionals.length === 1 && values.port !== undefined) {
+    return fail("Give the port once: as -p N or as a bare number, not both");
+  }
+  const portText = positionals[0] ?? values.port ?? String(DEFAULT_PORT);
+  if (!/^\d+$/.test(portText) || Number(portText) > MAX_PORT) {
+    return fail(`Port must be an integer from 0 to ${MAX_PORT}, got "${portText}"`);
+  }
+  const port = Number(portText);
+
+  if (values.root !== undefined && values["document-root"] !== undefined) {
+    return fail("Give the root once: --root or --document-root, not both");
+  }
+  const rootGiven = values.root !== undefined || values["document-root"] !== undefined;
+  const root = values.root ?? values["document-root"] ?? DEFAULT_ROOT;
+  if (root === "") return fail("The root must not be empty");
+  const logDir = values["log-dir"] ?? DEFAULT_LOG_DIR;
+  if (logDir === "") return fail("The log dir must not be empty");
+  const host = values.host ?? DEFAULT_HOST;
+  if (!/^[0-9A-Za-z.:\-]+$/.test(host) && !/^\[[0-9A-Fa-f:.]+\]$/.test(host)) {
+    return fail(`Host must be an IP address or a host name, got "${host}"`);
+  }
+
+  const headerTimeoutS = parseSeconds(values["header-timeout"], DEFAULT_HEADER_TIMEOUT_S);
+  if (headerTimeoutS === null) {
+    return fail(`--header-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
+  }
+  const idleTimeoutS = parseSeconds(values["idle-timeout"], DEFAULT_IDLE_TIMEOUT_S);
+  if (idleTimeoutS === null) {
+    return fail(`--idle-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
+  }
+  const protocol = values.protocol ?? "1.1";
+  if (protocol !== "1.0" && protocol !== "1.1") {
+    return fail(`--protocol must be 1.0 or 1.1, got "${protocol}"`);
+  }
+
+  return {
+    kind: "serve",
+    port,
+    root,
+    host: host.replace(/^\[(.*)\]$/, "$1"),
+    logDir,
+    headerTimeoutS,
+    idleTimeoutS,
+    protocol,
+    allowStop: values["allow-stop"] ?? false,
+    quiet: values.quiet ?? false,
+    verbose: values.verbose ?? false,
+    rootGiven,
+    notices: portNotices(port),
+  };
+}
+
+/**
+ * Returns the notice for a port in the well-known or registered range (RFC 6335 §6).
+ *
+ * @param port The port.
+ * @returns Zero or one line.
+ */
+export function portNotices(port: number): string[] {
+  if (port === 0) return [];
+  if (port < FIRST_REGISTERED_PORT) {
+    return [`Well-known port number ${port} entered - could cause a conflict.`];
+  }
+  if (port < FIRST_DYNAMIC_PORT) {
+    return [`Registered port number ${port} entered - could cause a conflict.`];
+  }
+  return [];
+}
+
+function parseSeconds(text: string | undefined, fallback: number): number | null {
+  if (text === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(text)) return null;
+  const seconds = Number(text);
+  return seconds > 0 && seconds <= MAX_TIMEOUT_S ? seconds : null;
+}
+
+/**
+ * Formats the URL a server is reachable at, bracketing IPv6 hosts.
+ *
+ * @param host The listen address.
+ * @param port The real port.
+ * @returns E.g. `http://127.0.0.1:8080/`.
+ */
+export function formatServerUrl(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+}

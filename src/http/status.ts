@@ -1,0 +1,47 @@
+/**
+ * The status codes sockserve sends and their reason phrases (RFC 9110 §15).
+ *
+ * @module
+ */
+
+/** Reason phrase for every status sockserve can answer with. */
+export const REASON_PHRASES = {
+  100: "Continue",
+  200: "OK",
+  204: "No Content",
+  206: "Partial Content",
+  301: "Moved Permanently",
+  304: "Not Modified",
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  412: "Precondition Failed",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  416: "Range Not Satisfiable",
+  417: "Expectation Failed",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  503: "Service Unavailable",
+  505: "HTTP Version Not Supported",
+} as const;
+
+/** A status code sockserve may send. */
+export type Status = keyof typeof REASON_PHRASES;
+
+/** A status that ends in an error page. */
+export type ErrorStatus = Extract<
+  Status,
+  400 | 403 | 404 | 405 | 408 | 412 | 413 | 414 | 416 | 417 | 431 | 500 | 501 | 503 | 505
+>;
+
+/**
+ * Returns whether a response with this status carries no body whatever the method
+ * (RFC 9110 §6.4.1: 1xx, 204 and 304).
+ */
+export function isBodyless(status: Status): boolean {
+  return status < 200 || status === 204 || status === 304;
+}

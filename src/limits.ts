@@ -1,0 +1,60 @@
+/**
+ * Every size, count and time limit sockserve enforces, each with the reason it exists and the
+ * status it triggers. Changing a limit here changes it everywhere; tests import these names.
+ *
+ * @module
+ */
+
+/** Longest request line accepted: real URLs stay far below this (nginx allows 8 KiB) → 414. */
+export const MAX_REQUEST_LINE_BYTES = 8 * 1024;
+
+/** Largest header section (after the request line): browsers send < 2 KiB → 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** Most header fields in one request: browsers send ~15, so 100 is generous → 431. */
+export const MAX_HEADER_FIELDS = 100;
+
+/** Empty lines tolerated before a request line (RFC 9112 §2.2); more is garbage → 400. */
+export const MAX_LEADING_EMPTY_LINES = 4;
+
+/** Largest request body read and discarded: a file server takes no uploads → 413 and close. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Longest chunk-size line including extensions: a hex size needs ~16 bytes → 400. */
+export const MAX_CHUNK_LINE_BYTES = 4 * 1024;
+
+/** Largest trailer section of a chunked body, counted like a header section → 431. */
+export const MAX_TRAILER_BYTES = 4 * 1024;
+
+/** Most digits in a Content-Length: 15 digits exceed any body we accept without overflow → 400. */
+export const MAX_CONTENT_LENGTH_DIGITS = 15;
+
+/** Default seconds to receive a complete request head before a 408 and close. */
+export const DEFAULT_HEADER_TIMEOUT_S = 10;
+
+/** Default seconds a keep-alive connection may sit idle between requests before it is closed. */
+export const DEFAULT_IDLE_TIMEOUT_S = 10;
+
+/** Seconds in-flight responses get to finish after a stop signal before sockets are cut. */
+export const SHUTDOWN_GRACE_S = 5;
+
+/** First read buffer per connection: a typical request fits, and 10k idle sockets stay small. */
+export const INITIAL_READ_BUFFER_BYTES = 4 * 1024;
+
+/** Chunk size for streaming file bodies: large enough for throughput, small enough for memory. */
+export const FILE_CHUNK_BYTES = 256 * 1024;
+
+/** Files up to this size are sent with their head in one write (one syscall, one packet train). */
+export const SINGLE_WRITE_MAX_BYTES = 64 * 1024;
+
+/** Milliseconds between log flushes: rows reach disk quickly without a write per response. */
+export const LOG_FLUSH_INTERVAL_MS = 200;
+
+/** Pending log bytes that trigger an immediate flush, so a burst does not grow memory. */
+export const LOG_FLUSH_THRESHOLD_BYTES = 256 * 1024;
+
+/** Pending log bytes kept while the log dir is unwritable; older entries are dropped beyond it. */
+export const MAX_PENDING_LOG_BYTES = 8 * 1024 * 1024;
+
+/** Longest request-line excerpt written to the logs for a request that could not be parsed. */
+export const MAX_LOGGED_LINE_CHARS = 200;

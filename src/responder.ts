@@ -1,0 +1,242 @@
+/**
+ * The responder: turns a resolution into a reply (status, fields, body) and streams bodies.
+ *
+ * Building a reply is pure except for opening the file. Writing goes through a {@linkcode Sink},
+ * so the connection keeps control of the socket, its deadlines and its byte counts.
+ *
+ * @module
+ */
+
+import { FILE_CHUNK_BYTES, SINGLE_WRITE_MAX_BYTES } from "./limits.ts";
+import { formatHttpDate } from "./http/dates.ts";
+import { escapeHtml, type Header } from "./http/head.ts";
+import { contentTypeFor } from "./http/media_types.ts";
+import { type ErrorStatus, REASON_PHRASES, type Status } from "./http/status.ts";
+import { classifyFsError } from "./resolver.ts";
+import { SERVER_NAME } from "./version.ts";
+
+/** What follows a response head. */
+export type ReplyBody =
+  | { readonly kind: "none" }
+  | { readonly kind: "bytes"; readonly bytes: Uint8Array }
+  | { readonly kind: "file"; readonly file: Deno.FsFile; readonly length: number };
+
+/**
+ * A response before the connection adds `Date`, `Server` and `Connection`. `headers` already
+ * carries Content-Length (also for HEAD, where it describes the body a GET would get).
+ */
+export interface Reply {
+  readonly status: Status;
+  readonly headers: readonly Header[];
+  readonly body: ReplyBody;
+  /** Close the connection after this reply whatever the client asked. */
+  readonly close?: boolean;
+}
+
+/** Where reply bytes go: the connection's socket, with its deadline and byte counting. */
+export interface Sink {
+  /** Writes all of `bytes`, waiting for the socket to drain (backpressure). */
+  write(bytes: Uint8Array): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+/** Options for {@linkcode errorReply}. */
+export interface ErrorOptions {
+  /** The request method: HEAD gets the same fields and no body. */
+  readonly method?: string;
+  /** A sentence for the page; it is HTML-escaped. */
+  readonly detail?: string;
+  /** Extra fields, e.g. `Allow` for 405. */
+  readonly headers?: readonly Header[];
+  /** Close the connection after the reply. */
+  readonly close?: boolean;
+}
+
+/** What each error page says when the caller gives no detail. */
+const DEFAULT_DETAIL: Record<ErrorStatus, string> = {
+  400: "The request could not be understood.",
+  403: "You do not have permission to read this resource.",
+  404: "Nothing is served at this address.",
+  405: "This method is not allowed here; use GET or HEAD.",
+  408: "The request took too long to arrive.",
+  412: "A precondition of the request failed.",
+  413: "The request body is too large.",
+  414: "The request target is too long.",
+  416: "The requested range cannot be satisfied.",
+  417: "The expectation of the request cannot be met.",
+  431: "The request header fields are too large.",
+  500: "The server failed to answer this request.",
+  501: "This method is not implemented.",
+  503: "The server is shutting down.",
+  505: "Only HTTP/1.0 and HTTP/1.1 are supported.",
+};
+
+/**
+ * Builds the HTML page of an error status: the one funnel all error responses go through.
+ *
+ * @param status The error status.
+ * @param detail A sentence to show; escaped here.
+ * @returns The page.
+ */
+export function formatErrorPage(
+  status: ErrorStatus,
+  detail: string = DEFAULT_DETAIL[status],
+): string {
+  const title = `${status} ${REASON_PHRASES[status]}`;
+  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>\n` +
+    `<body><h1>${title}</h1>\n<p>${
+      escapeHtml(detail)
+    }</p>\n<hr><address>${SERVER_NAME}</address></body></html>\n`;
+}
+
+/**
+ * Builds an error reply with a small HTML body.
+ *
+ * @param status The error status.
+ * @param options Method, detail text, extra fields, close.
+ * @returns The reply.
+ */
+export function errorReply(status: ErrorStatus, options: ErrorOptions = {}): Reply {
+  const page = encoder.encode(formatErrorPage(status, options.detail));
+  return bytesReply(status, page, "text/html; charset=utf-8", options.method, {
+    headers: options.headers,
+    close: options.close,
+  });
+}
+
+/**
+ * Builds a reply whose body is in memory.
+ *
+ * @param status The status.
+ * @param bytes The body.
+ * @param contentType Its media type.
+ * @param method HEAD drops the body but keeps its Content-Length.
+ * @param extra More fields, and whether to close.
+ * @returns The reply.
+ */
+export function bytesReply(
+  status: Status,
+  bytes: Uint8Array,
+  contentType: string,
+  method = "GET",
+  extra: { readonly headers?: readonly Header[]; readonly close?: boolean } = {},
+): Reply {
+  return {
+    status,
+    headers: [
+      ...(extra.headers ?? []),
+      ["Content-Type", contentType],
+      ["Content-Length", String(bytes.length)],
+    ],
+    body: method === "HEAD" ? { kind: "none" } : { kind: "bytes", bytes },
+    close: extra.close,
+  };
+}
+
+/**
+ * Builds a 301 to the slash form of a directory (RFC 9110 §15.4.2).
+ *
+ * @param location An absolute path from the resolver (never `//…`).
+ * @param method The request method.
+ * @returns The reply.
+ */
+export function redirectReply(location: string, method: string): Reply {
+  const page =
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>301 Moved Permanently</title></head>\n` +
+    `<body><h1>301 Moved Permanently</h1>\n<p><a href="${escapeHtml(location)}">${
+      escapeHtml(location)
+    }</a></p></body></html>\n`;
+  return bytesReply(301, encoder.encode(page), "text/html; charset=utf-8", method, {
+    headers: [["Location", location]],
+  });
+}
+
+/**
+ * Opens a resolved file and builds its 200 reply. The file is fstat-ed through the open handle,
+ * so the length sent is the length of what will be read even if the path changes meanwhile.
+ *
+ * @param path The real path from the resolver.
+ * @param method GET or HEAD; HEAD closes the file at once.
+ * @returns The reply, or a 403/404 reply when the file cannot be opened.
+ */
+export async function fileReply(path: string, method: string): Promise<Reply> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    return errorReply(classifyFsError(error).kind === "forbidden" ? 403 : 404, { method });
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = await file.stat();
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  const headers: Header[] = [
+    ["Content-Type", contentTypeFor(path)],
+    ["Content-Length", String(info.size)],
+  ];
+  if (info.mtime) headers.push(["Last-Modified", formatHttpDate(info.mtime.getTime())]);
+  if (method === "HEAD" || info.size === 0) {
+    file.close();
+    return { status: 200, headers, body: { kind: "none" } };
+  }
+  return { status: 200, headers, body: { kind: "file", file, length: info.size } };
+}
+
+/**
+ * Writes a head and body to the sink, closing a file body in every case. Small bodies go out in
+ * the same write as the head; large files stream through one reused buffer, each write waiting
+ * for the socket (so a slow client costs one buffer, not the file).
+ *
+ * @param sink The connection's writer.
+ * @param head The encoded response head.
+ * @param body The body.
+ * @throws When the file ends early: the promised Content-Length cannot be kept, so the caller
+ *   must close the connection.
+ */
+export async function writeReply(sink: Sink, head: Uint8Array, body: ReplyBody): Promise<void> {
+  if (body.kind === "none") return sink.write(head);
+  if (body.kind === "bytes") {
+    if (body.bytes.length > SINGLE_WRITE_MAX_BYTES) {
+      await sink.write(head);
+      return sink.write(body.bytes);
+    }
+    const all = new Uint8Array(head.length + body.bytes.length);
+    all.set(head);
+    all.set(body.bytes, head.length);
+    return sink.write(all);
+  }
+  const { file, length } = body;
+  try {
+    if (length <= SINGLE_WRITE_MAX_BYTES) {
+      const all = new Uint8Array(head.length + length);
+      all.set(head);
+      await readExactly(file, all.subarray(head.length));
+      return await sink.write(all);
+    }
+    await sink.write(head);
+    const chunk = new Uint8Array(Math.min(FILE_CHUNK_BYTES, length));
+    let left = length;
+    while (left > 0) {
+      const part = chunk.subarray(0, Math.min(chunk.length, left));
+      await readExactly(file, part);
+      await sink.write(part);
+      left -= part.length;
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/** Fills `buf` from the file, or throws if the file ends first (it shrank while being sent). */
+async function readExactly(file: Deno.FsFile, buf: Uint8Array): Promise<void> {
+  let filled = 0;
+  while (filled < buf.length) {
+    const n = await file.read(buf.subarray(filled));
+    if (n === null) throw new Error("File ended before its announced length");
+    filled += n;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Everything that can stop the server before it listens, checked in order, each failure as one
+ * line and an exit code: Deno permissions, the root, the log dir, the listening socket.
+ *
+ * @module
+ */
+
+import { formatServerUrl, type ServeCommand } from "./cli.ts";
+import { serve, type Server } from "./server.ts";
+
+/** A failure to start: the one line to print on stderr and the exit code. */
+export class StartupError extends Error {
+  /** The process exit code: 2 for a usage problem, 1 for a runtime one. */
+  readonly exitCode: 1 | 2;
+
+  /**
+   * @param message The line to print.
+   * @param exitCode The exit code.
+   */
+  constructor(message: string, exitCode: 1 | 2) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/**
+ * Checks that Deno grants what serving needs, so a missing flag is named instead of failing
+ * later on the first request.
+ *
+ * @param command The serve options.
+ * @throws StartupError naming the flag to add.
+ */
+export function checkPermissions(command: ServeCommand): void {
+  const missing = (descriptor: Deno.PermissionDescriptor) =>
+    Deno.permissions.querySync(descriptor).state !== "granted";
+  if (missing({ name: "read", path: command.root })) {
+    throw new StartupError(
+      `Read access to "${command.root}" is not granted: add --allow-read=${command.root}`,
+      2,
+    );
+  }
+  if (missing({ name: "write", path: command.logDir })) {
+    throw new StartupError(
+      `Write access to "${command.logDir}" is not granted: add --allow-write=${command.logDir}`,
+      2,
+    );
+  }
+  if (missing({ name: "net", host: command.host })) {
+    throw new StartupError(
+      `Network access to "${command.host}" is not granted: add --allow-net=${command.host}`,
+      2,
+    );
+  }
+}
+
+/**
+ * Checks the root is an existing directory and creates the log dir.
+ *
+ * @param command The serve options.
+ * @throws StartupError with exit code 2.
+ */
+export async function prepareFolders(command: ServeCommand): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(command.root);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new StartupError(`Directory ${command.root} does not exist.`, 2);
+    }
+    throw new StartupError(`Cannot open "${command.root}": ${(error as Error).message}`, 2);
+  }
+  if (!info.isDirectory) throw new StartupError(`"${command.root}" is not a directory.`, 2);
+  try {
+    await Deno.mkdir(command.logDir, { recursive: true });
+  } catch (error) {
+    throw new StartupError(
+      `Cannot create log dir "${command.logDir}": ${(error as Error).message}`,
+      2,
+    );
+  }
+}
+
+/**
+ * Runs every startup check, then listens and prints the `Serving … at …` line.
+ *
+ * @param command The serve options.
+ * @param colour Whether console output may be coloured.
+ * @returns The running server.
+ * @throws StartupError for every expected failure.
+ */
+export async function startServer(command: ServeCommand, colour: boolean): Promise<Server> {
+  checkPermissions(command);
+  await prepareFolders(command);
+  let server: Server;
+  try {
+    server = await serve({ ...command, colour });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new StartupError(`Port ${command.port} on ${command.host} is already in use.`, 1);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new StartupError(
+        `Not allowed to listen on port ${command.port}: ports below 1024 need privileges.`,
+        1,
+      );
+    }
+    throw new StartupError(
+      `Cannot listen on ${command.host}:${command.port}: ${(error as Error).message}`,
+      1,
+    );
+  }
+  console.log(`Serving ${command.root} at ${formatServerUrl(command.host, server.addr.port)}`);
+  return server;
+}
