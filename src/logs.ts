@@ -214,7 +214,6 @@ export class LogWriter {
   #failing = false;
   #closed = false;
   #dropped = 0;
-  #files: LogFiles | null = null;
 
   /**
    * @param dir The log dir; it must exist.
@@ -280,11 +279,13 @@ export class LogWriter {
       await this.#console(lines.join("\n") + "\n").catch(() => {});
     }
     if (records.length === 0) return;
+    // The files are opened per batch (a few times a second at most), so a rotated or deleted
+    // log is recreated, and a log dir that went away is noticed instead of written to a ghost.
+    let files: LogFiles | null = null;
     try {
-      this.#files ??= await openLogFiles(this.#dir);
-      await writeText(this.#files.responses, records.map(formatResponseEntry).join(""));
-      await writeText(this.#files.sockets, formatCsvRows(records, this.#files.socketsIsNew));
-      this.#files.socketsIsNew = false;
+      files = await openLogFiles(this.#dir);
+      await writeText(files.responses, records.map(formatResponseEntry).join(""));
+      await writeText(files.sockets, formatCsvRows(records, files.socketsIsNew));
       if (this.#failing) this.#warn(`Log dir "${this.#dir}" is writable again; logging resumed.`);
       this.#failing = false;
     } catch (error) {
@@ -295,22 +296,11 @@ export class LogWriter {
         );
       }
       this.#failing = true;
-      this.#closeFiles();
       this.#keep(records);
+    } finally {
+      files?.responses.close();
+      files?.sockets.close();
     }
-    if (this.#closed) this.#closeFiles();
-  }
-
-  #closeFiles(): void {
-    if (this.#files === null) return;
-    for (const file of [this.#files.responses, this.#files.sockets]) {
-      try {
-        file.close();
-      } catch {
-        // Already closed.
-      }
-    }
-    this.#files = null;
   }
 
   /** Puts unwritten records back in front, dropping the oldest beyond the memory bound. */
@@ -341,7 +331,7 @@ const encoder = new TextEncoder();
 interface LogFiles {
   readonly responses: Deno.FsFile;
   readonly sockets: Deno.FsFile;
-  socketsIsNew: boolean;
+  readonly socketsIsNew: boolean;
 }
 
 /** Opens both logs for appending. Only write permission is needed: a new CSV is detected by

@@ -19,9 +19,13 @@ export function bytes(text: string): Uint8Array {
 }
 
 /** How to run sockserve: the compiled binary when SOCKSERVE_BIN is set, else deno run. */
-export function launcher(permissions: readonly string[], args: readonly string[]): string[] {
+export function launcher(
+  permissions: readonly string[],
+  args: readonly string[],
+  denoRun = false,
+): string[] {
   const bin = Deno.env.get("SOCKSERVE_BIN");
-  if (bin) return [bin, ...args];
+  if (bin && !denoRun) return [bin, ...args];
   return [Deno.execPath(), "run", ...permissions, MAIN, ...args];
 }
 
@@ -51,6 +55,8 @@ export interface StartOptions {
   readonly permissions?: readonly string[];
   /** Working directory. */
   readonly cwd?: string;
+  /** Always use `deno run` with `permissions`, even when SOCKSERVE_BIN names a binary. */
+  readonly denoRun?: boolean;
 }
 
 /**
@@ -74,7 +80,7 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
     "--log-dir",
     logDir,
     ...(options.args ?? []),
-  ]);
+  ], options.denoRun);
   const process = new Deno.Command(cmd, {
     args: cmdArgs,
     cwd: options.cwd,

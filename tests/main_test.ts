@@ -1,0 +1,211 @@
+/**
+ * main.ts as a process: startup errors and exit codes, console output, graceful stop, and the
+ * two log files end to end.
+ */
+
+import assert from "node:assert/strict";
+import { portNotices } from "../src/cli.ts";
+import { CSV_COLUMNS, RESPONSES_FILE, SOCKETS_FILE } from "../src/logs.ts";
+import {
+  bytes,
+  eventually,
+  exchange,
+  get,
+  launcher,
+  makeTree,
+  request,
+  splitResponses,
+  startServer,
+  writeAll,
+} from "./helpers.ts";
+
+const PERMISSIONS = ["--allow-net=127.0.0.1", "--allow-read", "--allow-write"];
+
+async function run(args: string[], permissions = PERMISSIONS) {
+  const [cmd, ...rest] = launcher(permissions, args);
+  const out = await new Deno.Command(cmd, { args: rest, stdin: "null" }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+Deno.test("a missing root is 'Directory DIR does not exist.' and exit 2", async () => {
+  const result = await run(["-p", "0", "-d", "/nonexistent/sockserve-root"]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, "Directory /nonexistent/sockserve-root does not exist.\n");
+});
+
+Deno.test("a root that is a file is one line and exit 2", async () => {
+  const dir = await makeTree({ "file.txt": "x" });
+  const result = await run(["-p", "0", "-d", `${dir}/file.txt`, "--log-dir", `${dir}/logs`]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, `"${dir}/file.txt" is not a directory.\n`);
+});
+
+Deno.test("an invalid port is one line and exit 2", async () => {
+  const result = await run(["-p", "70000"]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, 'Port must be an integer from 0 to 65535, got "70000"\n');
+});
+
+Deno.test("an unknown option is one line and exit 2", async () => {
+  const result = await run(["--nope"]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr.trimEnd().split("\n").length, 1);
+});
+
+Deno.test("a port already in use is one line and exit 1, after the port-range notice", async () => {
+  const dir = await makeTree({ "index.html": "x" });
+  using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (busy.addr as Deno.NetAddr).port;
+  const result = await run(["-p", String(port), "-d", dir, "--log-dir", `${dir}/logs`]);
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stderr,
+    [...portNotices(port), `Port ${port} on 127.0.0.1 is already in use.`, ""].join("\n"),
+  );
+});
+
+Deno.test("missing read permission for the root names the flag to add and exits 2", async () => {
+  const dir = await makeTree({ "index.html": "x" });
+  const result = await run(["-p", "0", "-d", dir], ["--allow-net=127.0.0.1", "--allow-write"]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, `Read access to "${dir}" is not granted: add --allow-read=${dir}\n`);
+});
+
+Deno.test("missing write permission for the log dir names the flag to add and exits 2", async () => {
+  const dir = await makeTree({ "index.html": "x" });
+  const result = await run(
+    ["-p", "0", "-d", dir, "--log-dir", `${dir}/logs`],
+    ["--allow-net=127.0.0.1", `--allow-read=${dir}`],
+  );
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.stderr,
+    `Write access to "${dir}/logs" is not granted: add --allow-write=${dir}/logs\n`,
+  );
+});
+
+Deno.test("--help and --version print and exit 0", async () => {
+  const help = await run(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--header-timeout S/);
+  const version = await run(["--version"]);
+  assert.equal(version.code, 0);
+  const { version: expected } = JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  );
+  assert.match(
+    version.stdout,
+    new RegExp(`^sockserve ${expected.replaceAll(".", "\\.")} \\(deno \\d+\\.\\d+\\.\\d+, `),
+  );
+});
+
+Deno.test("startup prints 'Serving DIR at http://HOST:PORT/' with the real port", async () => {
+  const root = await makeTree({ "index.html": "x" });
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal(server.stdout(), `Serving ${root} at http://127.0.0.1:${server.port}/\n`);
+});
+
+Deno.test("the console gets one access line per request, and connection events with --verbose", async () => {
+  const root = await makeTree({ "index.html": "x" });
+  await using server = await startServer({ root, args: ["--verbose"] });
+  await request(server.port, get("/index.html"));
+  await eventually(() => server.stdout().includes("is now closed."), "the close event");
+  const lines = server.stdout().trimEnd().split("\n").slice(1);
+  assert.match(lines[0], /^Connection socket created: 127\.0\.0\.1, \d+$/);
+  assert.match(lines[1], /^\S+Z 127\.0\.0\.1:\d+ "GET \/index\.html HTTP\/1\.1" 200 1 [\d.]+ms$/);
+  assert.match(lines[2], /^Connection to 127\.0\.0\.1, \d+ is now closed\.$/);
+  assert.ok(!server.stdout().includes("\x1b["), "no colour when stdout is not a terminal");
+});
+
+Deno.test("SIGTERM flushes every response to both logs and exits 0", async () => {
+  const root = await makeTree({ "index.html": "x", "a.txt": "a" });
+  const logDir = await Deno.makeTempDir();
+  const server = await startServer({ root, logDir, args: ["--quiet"] });
+  const N = 25;
+  let sent = 0;
+  // Mixed shapes: keep-alive batches, single requests and an error.
+  const batch = "GET /a.txt HTTP/1.1\r\nHost: a\r\n\r\n".repeat(9) + get("/index.html");
+  sent += splitResponses(await exchange(server.port, batch)).length;
+  for (let i = 0; i < N - 11; i++) {
+    sent += splitResponses(await exchange(server.port, get(`/missing-${i}`))).length;
+  }
+  sent += splitResponses(await exchange(server.port, "GET / HTTP/1.1\r\n\r\n")).length;
+  assert.equal(sent, N);
+  const status = await server.stop("SIGTERM");
+  assert.equal(status.code, 0);
+  const csv = (await Deno.readTextFile(`${logDir}/${SOCKETS_FILE}`)).trimEnd().split("\n");
+  assert.equal(csv[0], CSV_COLUMNS.join(","));
+  assert.equal(csv.length - 1, N);
+  const heads = await Deno.readTextFile(`${logDir}/${RESPONSES_FILE}`);
+  assert.equal(heads.match(/^# /gm)?.length, N);
+});
+
+Deno.test("SIGINT stops the server gracefully too", async () => {
+  const root = await makeTree({ "index.html": "x" });
+  const logDir = await Deno.makeTempDir();
+  const server = await startServer({ root, logDir, args: ["--quiet"] });
+  await request(server.port, get("/"));
+  assert.equal((await server.stop("SIGINT")).code, 0);
+  assert.equal(
+    (await Deno.readTextFile(`${logDir}/${SOCKETS_FILE}`)).trimEnd().split("\n").length,
+    2,
+  );
+});
+
+Deno.test("a stop signal lets an in-flight download finish before exiting", async () => {
+  const size = 32 * 1024 * 1024;
+  const root = await makeTree({ "big.bin": new Uint8Array(size) });
+  const server = await startServer({ root, args: ["--quiet"] });
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await writeAll(conn, bytes(get("/big.bin")));
+  const buf = new Uint8Array(64 * 1024);
+  let total = (await conn.read(buf))!;
+  const stopped = server.stop("SIGTERM");
+  while (true) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    total += n;
+  }
+  assert.ok(total > size && total < size + 400, `received ${total} bytes`);
+  assert.equal((await stopped).code, 0);
+});
+
+Deno.test("GET /STOP from loopback with --allow-stop answers 200, logs it and exits 0", async () => {
+  const root = await makeTree({ "index.html": "x" });
+  const logDir = await Deno.makeTempDir();
+  const server = await startServer({ root, logDir, args: ["--quiet", "--allow-stop"] });
+  const res = await request(server.port, get("/STOP"));
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("connection"), "close");
+  assert.equal((await server.exited()).code, 0);
+  const csv = await Deno.readTextFile(`${logDir}/${SOCKETS_FILE}`);
+  assert.match(csv, /,GET,\/STOP,HTTP\/1\.1,200,/);
+});
+
+Deno.test("without --allow-stop, /STOP is an ordinary path", async () => {
+  const root = await makeTree({ "index.html": "x" });
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal((await request(server.port, get("/STOP"))).status, 404);
+  assert.equal((await request(server.port, get("/"))).status, 200);
+});
+
+Deno.test("when the log dir disappears the server warns once on stderr and keeps serving", async () => {
+  const root = await makeTree({ "index.html": "x" });
+  const logDir = await Deno.makeTempDir();
+  await using server = await startServer({ root, logDir, args: ["--quiet"] });
+  await request(server.port, get("/"));
+  await eventually(async () => {
+    try {
+      return (await Deno.readTextFile(`${logDir}/${SOCKETS_FILE}`)).includes(",200,");
+    } catch {
+      return false;
+    }
+  }, "the first row on disk");
+  await Deno.remove(logDir, { recursive: true });
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await request(server.port, get("/"))).status, 200);
+    await eventually(() => server.stderr().includes("Cannot write logs"), "the warning");
+  }
+  assert.equal(server.stderr().match(/Cannot write logs/g)?.length, 1);
+});
