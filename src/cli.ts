@@ -94,7 +94,8 @@ export function parseCli(args: readonly string[]): Command {
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...args],
+      // `deno task serve -- -p 9000` passes the "--" on (npm habit): it separates nothing here.
+      args: args[0] === "--" ? args.slice(1) : [...args],
       allowPositionals: true,
       strict: true,
       options: {

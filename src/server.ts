@@ -22,6 +22,9 @@ import { bytesReply, errorReply, fileReply, redirectReply, type Reply } from "./
 /** Milliseconds between deadline sweeps: the precision of every timeout. */
 const SWEEP_INTERVAL_MS = 250;
 
+/** Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin. */
+const ACCEPT_RETRY_MS = 100;
+
 /** The methods sockserve serves (RFC 9110 §9.1: GET and HEAD are the ones a server must). */
 const ALLOW = "GET, HEAD";
 
@@ -124,10 +127,20 @@ export async function serve(options: ServeOptions): Promise<Server> {
 
   let nextId = 0;
   (async () => {
-    for await (const conn of listener) {
-      if (stopping) {
-        conn.close();
+    while (stopping === null) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (stopping !== null || error instanceof Deno.errors.BadResource) break;
+        // Out of file descriptors or a reset during the handshake: not a reason to stop serving.
+        console.error(`Cannot accept a connection: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
+      }
+      if (stopping !== null) {
+        conn.close();
+        break;
       }
       const info: ConnectionInfo = {
         id: ++nextId,
@@ -147,10 +160,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       });
       running.add(task);
     }
-  })().catch((error) => {
-    if (!(error instanceof Deno.errors.BadResource)) console.error("Accept loop failed:", error);
-    void stop();
-  });
+  })();
 
   return { addr: listener.addr as Deno.NetAddr, finished, stop };
 }

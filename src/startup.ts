@@ -45,9 +45,17 @@ export function checkPermissions(command: ServeCommand): void {
       2,
     );
   }
-  if (missing({ name: "net", host: command.host })) {
+  // Deno names IPv6 hosts in brackets, as URLs do.
+  const host = command.host.includes(":") ? `[${command.host}]` : command.host;
+  let netMissing: boolean;
+  try {
+    netMissing = missing({ name: "net", host });
+  } catch {
+    throw new StartupError(`Host "${command.host}" is not a valid address.`, 2);
+  }
+  if (netMissing) {
     throw new StartupError(
-      `Network access to "${command.host}" is not granted: add --allow-net=${command.host}`,
+      `Network access to "${host}" is not granted: add --allow-net=${host}`,
       2,
     );
   }

@@ -36,6 +36,7 @@ Deno.test("parseCli() takes the port from -p, --port, or a bare number, with or 
   assert.equal(serve(["9002"]).port, 9002);
   assert.equal(serve(["serve", "9003"]).port, 9003);
   assert.equal(serve(["serve", "-q", "0"]).port, 0);
+  assert.equal(serve(["--", "-p", "9004", "-v"]).port, 9004);
 });
 
 Deno.test("parseCli() refuses ports that are not integers from 0 to 65535", () => {

@@ -424,3 +424,42 @@ Deno.test("a large file is streamed byte-exact without the server reading it who
   const grown = peak - before;
   assert.ok(grown < 64 * 1024 * 1024, `server RSS grew by ${grown} bytes while sending ${size}`);
 });
+
+Deno.test("--host ::1 listens on IPv6 loopback and logs bracketed endpoints", async () => {
+  const root = await site();
+  const logDir = await Deno.makeTempDir();
+  const server = await startServer({ root, logDir, args: ["--quiet", "--host", "::1"] });
+  assert.equal(server.stdout(), `Serving ${root} at http://[::1]:${server.port}/\n`);
+  {
+    using conn = await Deno.connect({ hostname: "::1", port: server.port });
+    await writeAll(conn, bytes(get("/hello.txt")));
+    const text = new TextDecoder().decode(await readToEnd(conn));
+    assert.equal(splitResponses(text)[0].body, "hello\n");
+  }
+  assert.equal((await server.stop()).code, 0);
+  const entry = await Deno.readTextFile(`${logDir}/HTTPResponses.txt`);
+  assert.match(entry, /^# \S+ \[::1\]:\d+ -> \[::1\]:\d+ "GET \/hello\.txt HTTP\/1\.1"\r?\n/);
+});
+
+Deno.test("running out of file descriptors does not stop the server", {
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  const root = await site();
+  await using server = await startServer({ root, args: ["--quiet"] });
+  const limit = await new Deno.Command("prlimit", {
+    args: ["--nofile=64:64", "--pid", String(server.process.pid)],
+  })
+    .output();
+  assert.ok(limit.success, "prlimit");
+  const hogs: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 80; i++) {
+      hogs.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    for (const conn of hogs) conn.close();
+  }
+  assert.equal((await request(server.port, get("/hello.txt"))).body, "hello\n");
+  assert.match(server.stderr(), /Cannot accept a connection/);
+});
