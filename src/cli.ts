@@ -39,6 +39,14 @@ export interface ServeCommand {
   readonly allowStop: boolean;
   readonly quiet: boolean;
   readonly verbose: boolean;
+  /** List directories without index.html. */
+  readonly listing: boolean;
+  /** Serve (and list) dotfiles: `--dotfiles allow`. */
+  readonly dotfiles: boolean;
+  /** Cache-Control for file responses, or null for none. */
+  readonly cacheControl: string | null;
+  /** Add `Access-Control-Allow-Origin: *` to responses. */
+  readonly cors: boolean;
   /** Whether `--root` was given (else the default root is in use). */
   readonly rootGiven: boolean;
   /** One-line notices to print before starting (e.g. about the port range). */
@@ -68,6 +76,10 @@ Options:
       --idle-timeout S    Seconds a keep-alive connection may idle (default ${DEFAULT_IDLE_TIMEOUT_S}).
       --protocol 1.0|1.1  1.0 closes every connection after one response (default 1.1).
       --allow-stop        Let GET /STOP from this machine stop the server.
+      --listing           List directories that have no index.html (HTML, or JSON on Accept).
+      --dotfiles allow|deny  Serve and list names starting with a dot (default deny: 404).
+      --cache-control V   Cache-Control value for file responses (default none).
+      --cors              Add Access-Control-Allow-Origin: * to every response.
   -q, --quiet             No access lines on the console.
   -v, --verbose           Also print connection events.
   -h, --help              Show this help.
@@ -108,6 +120,10 @@ export function parseCli(args: readonly string[]): Command {
         "idle-timeout": { type: "string" },
         protocol: { type: "string" },
         "allow-stop": { type: "boolean" },
+        listing: { type: "boolean" },
+        dotfiles: { type: "string" },
+        "cache-control": { type: "string" },
+        cors: { type: "boolean" },
         quiet: { type: "boolean", short: "q" },
         verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
@@ -162,6 +178,16 @@ export function parseCli(args: readonly string[]): Command {
     return fail(`--protocol must be 1.0 or 1.1, got "${protocol}"`);
   }
 
+  const dotfiles = values.dotfiles ?? "deny";
+  if (dotfiles !== "allow" && dotfiles !== "deny") {
+    return fail(`--dotfiles must be allow or deny, got "${dotfiles}"`);
+  }
+  const cacheControl = values["cache-control"]?.trim() ?? null;
+  // A header value must not smuggle a line break or control byte into every response.
+  if (cacheControl !== null && !/^[\x20-\x7e]+$/.test(cacheControl)) {
+    return fail("--cache-control must be a non-empty printable ASCII value");
+  }
+
   return {
     kind: "serve",
     port,
@@ -174,6 +200,10 @@ export function parseCli(args: readonly string[]): Command {
     allowStop: values["allow-stop"] ?? false,
     quiet: values.quiet ?? false,
     verbose: values.verbose ?? false,
+    listing: values.listing ?? false,
+    dotfiles: dotfiles === "allow",
+    cacheControl,
+    cors: values.cors ?? false,
     rootGiven,
     notices: portNotices(port),
   };

@@ -58,3 +58,9 @@ export const MAX_PENDING_LOG_BYTES = 8 * 1024 * 1024;
 
 /** Longest request-line excerpt written to the logs for a request that could not be parsed. */
 export const MAX_LOGGED_LINE_CHARS = 200;
+
+/** Most entries shown in a directory listing: bounds the stats and the page size → truncated. */
+export const MAX_LISTING_ENTRIES = 5000;
+
+/** Largest custom error page (404.html, …) used; a bigger one is ignored for the built-in. */
+export const MAX_ERROR_PAGE_BYTES = 64 * 1024;

@@ -147,6 +147,8 @@ export function encodePath(segments: readonly string[], directory: boolean): str
 /** What a request path resolves to on disk. */
 export type Resolution =
   | { readonly kind: "file"; readonly path: string }
+  /** A directory without index.html: listed when listings are on, else 404. */
+  | { readonly kind: "directory"; readonly path: string }
   | { readonly kind: "redirect"; readonly location: string }
   | { readonly kind: "not-found" }
   | { readonly kind: "forbidden" };
@@ -161,7 +163,7 @@ export interface Root {
 
 /**
  * Resolves a normalised path to a regular file inside the root: real path confinement, dotfile
- * hiding after symlinks, directory redirects and `index.html`.
+ * hiding after symlinks, directory redirects, `index.html`, and directories without one.
  *
  * @param root The served root.
  * @param path A path from {@linkcode normalizePath}.
@@ -183,6 +185,7 @@ export async function resolvePath(
       return { kind: "redirect", location };
     }
     const index = await realFileInfo(root, joinInside(found.realPath, ["index.html"]));
+    if (index.kind === "not-found") return { kind: "directory", path: found.realPath };
     if (index.kind !== "found") return index;
     return index.info.isFile ? { kind: "file", path: index.realPath } : { kind: "not-found" };
   }
@@ -192,13 +195,20 @@ export async function resolvePath(
   return { kind: "file", path: found.realPath };
 }
 
-type Found =
+/** The result of {@linkcode realFileInfo}. */
+export type Found =
   | { readonly kind: "found"; readonly realPath: string; readonly info: Deno.FileInfo }
   | { readonly kind: "not-found" }
   | { readonly kind: "forbidden" };
 
-/** Follows symlinks and stats, refusing a real path outside the root or under a dot-name. */
-async function realFileInfo(root: Root, candidate: string): Promise<Found> {
+/**
+ * Follows symlinks and stats, refusing a real path outside the root or under a dot-name.
+ *
+ * @param root The served root.
+ * @param candidate A path inside the root, possibly through symlinks.
+ * @returns The real path and its info, or why not.
+ */
+export async function realFileInfo(root: Root, candidate: string): Promise<Found> {
   try {
     const realPath = await Deno.realPath(candidate);
     const relative = relativeInside(root.realPath, realPath);
@@ -234,8 +244,14 @@ export function classifyFsError(error: unknown): { kind: "not-found" } | { kind:
   throw error;
 }
 
-/** Joins segments under a directory with the platform separator. */
-function joinInside(dir: string, segments: readonly string[]): string {
+/**
+ * Joins segments under a directory with the platform separator.
+ *
+ * @param dir A directory path.
+ * @param segments Names below it.
+ * @returns The joined path.
+ */
+export function joinInside(dir: string, segments: readonly string[]): string {
   if (segments.length === 0) return dir;
   return (dir.endsWith(SEP) ? dir : dir + SEP) + segments.join(SEP);
 }

@@ -8,18 +8,37 @@
  */
 
 import { FILE_CHUNK_BYTES, SINGLE_WRITE_MAX_BYTES } from "./limits.ts";
+import { checkIfRange, evaluatePreconditions, type Validators } from "./http/conditional.ts";
 import { formatHttpDate } from "./http/dates.ts";
+import { makeETag } from "./http/etag.ts";
+import {
+  type ByteRange,
+  formatContentRange,
+  parseRange,
+  type RangeDecision,
+} from "./http/range.ts";
 import { escapeHtml, type Header } from "./http/head.ts";
 import { contentTypeFor } from "./http/media_types.ts";
 import { type ErrorStatus, REASON_PHRASES, type Status } from "./http/status.ts";
 import { classifyFsError } from "./resolver.ts";
 import { SERVER_NAME } from "./version.ts";
 
+/** A piece of a file body: bytes from memory (multipart heads) or a byte range of the file. */
+export type FileSegment =
+  | { readonly kind: "bytes"; readonly bytes: Uint8Array }
+  | { readonly kind: "range"; readonly start: number; readonly length: number };
+
 /** What follows a response head. */
 export type ReplyBody =
   | { readonly kind: "none" }
   | { readonly kind: "bytes"; readonly bytes: Uint8Array }
-  | { readonly kind: "file"; readonly file: Deno.FsFile; readonly length: number };
+  | {
+    readonly kind: "file";
+    readonly file: Deno.FsFile;
+    readonly segments: readonly FileSegment[];
+    /** Total of all segments: the Content-Length. */
+    readonly length: number;
+  };
 
 /**
  * A response before the connection adds `Date`, `Server` and `Connection`. `headers` already
@@ -152,43 +171,149 @@ export function redirectReply(location: string, method: string): Reply {
   });
 }
 
+/** What the responder needs from the request for a file. */
+export interface FileRequest {
+  readonly method: string;
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+/** Options for {@linkcode fileReply}. */
+export interface FileOptions {
+  /** Cache-Control value for 200, 206 and 304 file responses. @default none */
+  readonly cacheControl?: string | null;
+}
+
 /**
- * Opens a resolved file and builds its 200 reply. The file is fstat-ed through the open handle,
- * so the length sent is the length of what will be read even if the path changes meanwhile.
+ * Opens a resolved file and builds its reply: preconditions first (304/412, RFC 9110 §13.2.2),
+ * then Range (206/416, RFC 9110 §14), else 200. The file is fstat-ed through the open handle, so
+ * the validators and lengths describe exactly what will be read.
  *
  * @param path The real path from the resolver.
- * @param method GET or HEAD; HEAD closes the file at once.
+ * @param request Method and headers.
+ * @param options Cache-Control.
  * @returns The reply, or a 403/404 reply when the file cannot be opened.
  */
-export async function fileReply(path: string, method: string): Promise<Reply> {
+export async function fileReply(
+  path: string,
+  request: FileRequest,
+  options: FileOptions = {},
+): Promise<Reply> {
+  const { method, headers } = request;
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
   } catch (error) {
     return errorReply(classifyFsError(error).kind === "forbidden" ? 403 : 404, { method });
   }
-  let info: Deno.FileInfo;
+  let keepOpen = false;
   try {
-    info = await file.stat();
-  } catch (error) {
-    file.close();
-    throw error;
+    const info = await file.stat();
+    const size = info.size;
+    const validators: Validators = {
+      etag: makeETag({ size, mtimeMs: info.mtime?.getTime() ?? null, ino: info.ino }),
+      lastModifiedMs: info.mtime?.getTime() ?? null,
+    };
+    const common: Header[] = [["ETag", validators.etag]];
+    if (validators.lastModifiedMs !== null) {
+      common.push(["Last-Modified", formatHttpDate(validators.lastModifiedMs)]);
+    }
+    if (options.cacheControl) common.push(["Cache-Control", options.cacheControl]);
+
+    const outcome = evaluatePreconditions(method, headers, validators);
+    // RFC 9110 §15.4.5: a 304 carries the validators but no content fields.
+    if (outcome === 304) return { status: 304, headers: common, body: { kind: "none" } };
+    if (outcome === 412) return errorReply(412, { method });
+
+    const type = contentTypeFor(path);
+    const range = headers.get("range");
+    // RFC 9110 §14.2: Range is defined for GET only; a failed If-Range means "send it all".
+    const decision: RangeDecision = method === "GET" && range !== undefined &&
+        checkIfRange(headers, validators) !== false
+      ? parseRange(range, size)
+      : { kind: "ignore" };
+
+    if (decision.kind === "unsatisfiable") {
+      return errorReply(416, {
+        method,
+        headers: [["Content-Range", formatContentRange(null, size)]],
+      });
+    }
+    let status: Status = 200;
+    let fields: Header[];
+    let segments: FileSegment[];
+    if (decision.kind === "ignore") {
+      fields = [["Content-Type", type], ["Content-Length", String(size)]];
+      segments = [{ kind: "range", start: 0, length: size }];
+    } else if (decision.ranges.length === 1) {
+      const [r] = decision.ranges;
+      status = 206;
+      fields = [
+        ["Content-Type", type],
+        ["Content-Length", String(r.end - r.start + 1)],
+        ["Content-Range", formatContentRange(r, size)],
+      ];
+      segments = [{ kind: "range", start: r.start, length: r.end - r.start + 1 }];
+    } else {
+      status = 206;
+      const boundary = makeBoundary();
+      segments = multipartSegments(decision.ranges, size, type, boundary);
+      fields = [
+        ["Content-Type", `multipart/byteranges; boundary=${boundary}`],
+        ["Content-Length", String(segmentsLength(segments))],
+      ];
+    }
+    const replyHeaders = [...fields, ["Accept-Ranges", "bytes"] as const, ...common];
+    const length = segmentsLength(segments);
+    if (method === "HEAD" || length === 0) {
+      return { status, headers: replyHeaders, body: { kind: "none" } };
+    }
+    keepOpen = true;
+    return { status, headers: replyHeaders, body: { kind: "file", file, segments, length } };
+  } finally {
+    if (!keepOpen) file.close();
   }
-  const headers: Header[] = [
-    ["Content-Type", contentTypeFor(path)],
-    ["Content-Length", String(info.size)],
-  ];
-  if (info.mtime) headers.push(["Last-Modified", formatHttpDate(info.mtime.getTime())]);
-  if (method === "HEAD" || info.size === 0) {
-    file.close();
-    return { status: 200, headers, body: { kind: "none" } };
-  }
-  return { status: 200, headers, body: { kind: "file", file, length: info.size } };
+}
+
+/** Makes a multipart boundary no file can predict or contain by accident. */
+function makeBoundary(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return "sockserve-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Lays out a multipart/byteranges body (RFC 9110 §14.6): a part head before each range, the
+ * closing delimiter after the last.
+ *
+ * @param ranges Coalesced, sorted ranges.
+ * @param size The file's length.
+ * @param type The file's media type.
+ * @param boundary The boundary.
+ * @returns Segments to write in order.
+ */
+export function multipartSegments(
+  ranges: readonly ByteRange[],
+  size: number,
+  type: string,
+  boundary: string,
+): FileSegment[] {
+  const segments: FileSegment[] = [];
+  ranges.forEach((r, i) => {
+    const head = `${i === 0 ? "" : "\r\n"}--${boundary}\r\nContent-Type: ${type}\r\n` +
+      `Content-Range: ${formatContentRange(r, size)}\r\n\r\n`;
+    segments.push({ kind: "bytes", bytes: encoder.encode(head) });
+    segments.push({ kind: "range", start: r.start, length: r.end - r.start + 1 });
+  });
+  segments.push({ kind: "bytes", bytes: encoder.encode(`\r\n--${boundary}--\r\n`) });
+  return segments;
+}
+
+function segmentsLength(segments: readonly FileSegment[]): number {
+  return segments.reduce((sum, s) => sum + (s.kind === "bytes" ? s.bytes.length : s.length), 0);
 }
 
 /**
  * Writes a head and body to the sink, closing a file body in every case. Small bodies go out in
- * the same write as the head; large files stream through one reused buffer, each write waiting
+ * the same write as the head; large ones stream through one reused buffer, each write waiting
  * for the socket (so a slow client costs one buffer, not the file).
  *
  * @param sink The connection's writer.
@@ -209,22 +334,47 @@ export async function writeReply(sink: Sink, head: Uint8Array, body: ReplyBody):
     all.set(body.bytes, head.length);
     return sink.write(all);
   }
-  const { file, length } = body;
+  const { file, segments, length } = body;
   try {
+    let position = 0;
+    const seek = async (start: number) => {
+      if (start !== position) await file.seek(start, Deno.SeekMode.Start);
+      position = start;
+    };
     if (length <= SINGLE_WRITE_MAX_BYTES) {
       const all = new Uint8Array(head.length + length);
       all.set(head);
-      await readExactly(file, all.subarray(head.length));
+      let at = head.length;
+      for (const segment of segments) {
+        if (segment.kind === "bytes") {
+          all.set(segment.bytes, at);
+          at += segment.bytes.length;
+        } else {
+          await seek(segment.start);
+          await readExactly(file, all.subarray(at, at + segment.length));
+          position += segment.length;
+          at += segment.length;
+        }
+      }
       return await sink.write(all);
     }
     await sink.write(head);
-    const chunk = new Uint8Array(Math.min(FILE_CHUNK_BYTES, length));
-    let left = length;
-    while (left > 0) {
-      const part = chunk.subarray(0, Math.min(chunk.length, left));
-      await readExactly(file, part);
-      await sink.write(part);
-      left -= part.length;
+    let chunk: Uint8Array | null = null;
+    for (const segment of segments) {
+      if (segment.kind === "bytes") {
+        await sink.write(segment.bytes);
+        continue;
+      }
+      await seek(segment.start);
+      chunk ??= new Uint8Array(Math.min(FILE_CHUNK_BYTES, length));
+      let left = segment.length;
+      while (left > 0) {
+        const part = chunk.subarray(0, Math.min(chunk.length, left));
+        await readExactly(file, part);
+        position += part.length;
+        await sink.write(part);
+        left -= part.length;
+      }
     }
   } finally {
     file.close();

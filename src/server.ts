@@ -12,12 +12,22 @@
  */
 
 import { Connection, type ConnectionInfo, type ConnectionOptions } from "./connection.ts";
-import { SHUTDOWN_GRACE_S } from "./limits.ts";
+import type { Header } from "./http/head.ts";
+import type { ErrorStatus } from "./http/status.ts";
+import { MAX_ERROR_PAGE_BYTES, SHUTDOWN_GRACE_S } from "./limits.ts";
+import { formatListingHtml, formatListingJson, prefersJson, readListing } from "./listing.ts";
 import { type Endpoint, LogWriter } from "./logs.ts";
 import { REGISTERED_METHODS, type RequestHead } from "./parser.ts";
 import { IS_WINDOWS } from "./platform.ts";
 import { normalizePath, resolvePath, type Root } from "./resolver.ts";
-import { bytesReply, errorReply, fileReply, redirectReply, type Reply } from "./responder.ts";
+import {
+  bytesReply,
+  type ErrorOptions,
+  errorReply,
+  fileReply,
+  redirectReply,
+  type Reply,
+} from "./responder.ts";
 
 /** Milliseconds between deadline sweeps: the precision of every timeout. */
 const SWEEP_INTERVAL_MS = 250;
@@ -25,8 +35,8 @@ const SWEEP_INTERVAL_MS = 250;
 /** Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin. */
 const ACCEPT_RETRY_MS = 100;
 
-/** The methods sockserve serves (RFC 9110 §9.1: GET and HEAD are the ones a server must). */
-const ALLOW = "GET, HEAD";
+/** The methods sockserve answers (RFC 9110 §9.1: GET and HEAD are the ones a server must). */
+const ALLOW = "GET, HEAD, OPTIONS";
 
 /** Everything {@linkcode serve} needs; `main.ts` builds it from the command line. */
 export interface ServeOptions {
@@ -52,8 +62,14 @@ export interface ServeOptions {
   readonly verbose: boolean;
   /** Colour console output. */
   readonly colour: boolean;
-  /** Serve dotfiles. @default false */
+  /** Serve dotfiles and list them. @default false */
   readonly dotfiles?: boolean;
+  /** List directories without index.html. @default false */
+  readonly listing?: boolean;
+  /** Cache-Control for file responses. @default null */
+  readonly cacheControl?: string | null;
+  /** Add `Access-Control-Allow-Origin: *`. @default false */
+  readonly cors?: boolean;
 }
 
 /** A running server. */
@@ -123,7 +139,14 @@ export async function serve(options: ServeOptions): Promise<Server> {
   }
 
   const answer = (head: RequestHead, info: ConnectionInfo): Promise<Reply> =>
-    answerRequest(head, info, { root, allowStop: options.allowStop, stop });
+    answerRequest(head, info, {
+      root,
+      allowStop: options.allowStop,
+      listing: options.listing ?? false,
+      cacheControl: options.cacheControl ?? null,
+      cors: options.cors ?? false,
+      stop,
+    });
 
   let nextId = 0;
   (async () => {
@@ -169,15 +192,38 @@ export async function serve(options: ServeOptions): Promise<Server> {
 interface AnswerContext {
   readonly root: Root;
   readonly allowStop: boolean;
+  readonly listing: boolean;
+  readonly cacheControl: string | null;
+  readonly cors: boolean;
   readonly stop: () => Promise<void>;
 }
 
+/** Added to every response with `--cors`: any origin may read files, and see range fields. */
+const CORS_HEADERS: readonly Header[] = [
+  ["Access-Control-Allow-Origin", "*"],
+  [
+    "Access-Control-Expose-Headers",
+    "Accept-Ranges, Content-Length, Content-Range, ETag, Last-Modified",
+  ],
+];
+
+/** Added to a CORS preflight (OPTIONS) with `--cors` (Fetch standard, CORS protocol). */
+const CORS_PREFLIGHT_HEADERS: readonly Header[] = [
+  ["Access-Control-Allow-Methods", ALLOW],
+  [
+    "Access-Control-Allow-Headers",
+    "Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, If-Range",
+  ],
+  ["Access-Control-Max-Age", "86400"],
+];
+
 /**
- * Decides the reply to one request: method, then /STOP, then resolver, then responder.
+ * Decides the reply to one request: method, then /STOP, then resolver, then responder, with the
+ * CORS fields added last.
  *
  * @param head The parsed request.
  * @param info The connection it came on.
- * @param context Root and stop switch.
+ * @param context Root and options.
  * @returns The reply to send.
  */
 async function answerRequest(
@@ -185,38 +231,111 @@ async function answerRequest(
   info: ConnectionInfo,
   context: AnswerContext,
 ): Promise<Reply> {
+  const reply = await decideReply(head, info, context);
+  if (!context.cors) return reply;
+  const extra = head.method === "OPTIONS"
+    ? [...CORS_HEADERS, ...CORS_PREFLIGHT_HEADERS]
+    : CORS_HEADERS;
+  return { ...reply, headers: [...reply.headers, ...extra] };
+}
+
+async function decideReply(
+  head: RequestHead,
+  info: ConnectionInfo,
+  context: AnswerContext,
+): Promise<Reply> {
   const { method } = head;
+  // RFC 9110 §9.3.7: OPTIONS (for * or a path) says what is allowed, with no content.
+  if (method === "OPTIONS") {
+    return { status: 204, headers: [["Allow", ALLOW]], body: { kind: "none" } };
+  }
   if (method !== "GET" && method !== "HEAD") {
     // RFC 9110 §15.5.6: 405 must list what is allowed; §15.6.2: 501 for unknown methods.
     return REGISTERED_METHODS.has(method)
-      ? errorReply(405, { headers: [["Allow", ALLOW]] })
-      : errorReply(501);
+      ? await errorPage(context.root, 405, { method, headers: [["Allow", ALLOW]] })
+      : await errorPage(context.root, 501, { method });
   }
   if (context.allowStop && head.path === "/STOP" && isLoopback(info.client.ip)) {
     void context.stop();
-    return bytesReply(
-      200,
-      new TextEncoder().encode("sockserve is stopping.\n"),
-      "text/plain; charset=utf-8",
-      method,
-      {
-        close: true,
-      },
-    );
+    const text = new TextEncoder().encode("sockserve is stopping.\n");
+    return bytesReply(200, text, "text/plain; charset=utf-8", method, { close: true });
   }
   const path = normalizePath(head.path, { dotfiles: context.root.dotfiles, windows: IS_WINDOWS });
-  if (path.kind === "bad") return errorReply(400, { method, detail: `${path.reason}.` });
-  if (path.kind === "hidden") return errorReply(404, { method });
+  if (path.kind === "bad") {
+    return await errorPage(context.root, 400, { method, detail: `${path.reason}.` });
+  }
+  if (path.kind === "hidden") return await errorPage(context.root, 404, { method });
   const resolution = await resolvePath(context.root, path, head.query);
   switch (resolution.kind) {
     case "file":
-      return await fileReply(resolution.path, method);
+      return await fileReply(resolution.path, head, { cacheControl: context.cacheControl });
+    case "directory":
+      if (!context.listing) return await errorPage(context.root, 404, { method });
+      return await listingReply(context.root, resolution.path, path.segments, head);
     case "redirect":
       return redirectReply(resolution.location, method);
     case "not-found":
-      return errorReply(404, { method });
+      return await errorPage(context.root, 404, { method });
     case "forbidden":
-      return errorReply(403, { method });
+      return await errorPage(context.root, 403, { method });
+  }
+}
+
+/** Builds the HTML or JSON listing of a directory (RFC 9110 §12.5.1: Vary on Accept). */
+async function listingReply(
+  root: Root,
+  dirPath: string,
+  segments: readonly string[],
+  head: RequestHead,
+): Promise<Reply> {
+  const listing = await readListing(root, dirPath, segments);
+  const json = prefersJson(head.headers.get("accept"));
+  const body = json ? formatListingJson(listing) : formatListingHtml(listing);
+  const type = json ? "application/json; charset=utf-8" : "text/html; charset=utf-8";
+  return bytesReply(200, new TextEncoder().encode(body), type, head.method, {
+    headers: [["Vary", "Accept"]],
+  });
+}
+
+/**
+ * Builds an error reply, using the site's own `<status>.html` from the root when it has one
+ * (found through the resolver, so it obeys the same confinement), else the built-in page.
+ *
+ * @param root The served root.
+ * @param status The error status.
+ * @param options Method, detail, extra fields.
+ * @returns The reply.
+ */
+async function errorPage(root: Root, status: ErrorStatus, options: ErrorOptions): Promise<Reply> {
+  const page = normalizePath(`/${status}.html`);
+  if (page.kind === "path") {
+    const found = await resolvePath(root, page).catch(() => null);
+    if (found?.kind === "file") {
+      const bytes = await readSmallFile(found.path, MAX_ERROR_PAGE_BYTES);
+      if (bytes !== null) {
+        return bytesReply(status, bytes, "text/html; charset=utf-8", options.method, options);
+      }
+    }
+  }
+  return errorReply(status, options);
+}
+
+/** Reads a whole file if it is at most `max` bytes; null when bigger or unreadable. */
+async function readSmallFile(path: string, max: number): Promise<Uint8Array | null> {
+  try {
+    using file = await Deno.open(path);
+    const { size } = await file.stat();
+    if (size > max) return null;
+    const bytes = new Uint8Array(size);
+    let filled = 0;
+    while (filled < size) {
+      const n = await file.read(bytes.subarray(filled));
+      if (n === null) return bytes.subarray(0, filled);
+      filled += n;
+    }
+    return bytes;
+  } catch {
+    return null;
   }
 }
 

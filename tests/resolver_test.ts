@@ -155,11 +155,11 @@ Deno.test("resolvePath() maps files, directories, redirects and missing paths", 
   assert.deepEqual(await resolve(root, "/a.txt"), { kind: "file", path: `${dir}/a.txt` });
   assert.deepEqual(await resolve(root, "/d/"), { kind: "file", path: `${dir}/d/index.html` });
   assert.deepEqual(await resolve(root, "/d"), { kind: "redirect", location: "/d/" });
-  assert.deepEqual(await resolve(root, "/e/"), { kind: "not-found" });
+  assert.deepEqual(await resolve(root, "/e/"), { kind: "directory", path: `${dir}/e` });
   assert.deepEqual(await resolve(root, "/missing"), { kind: "not-found" });
   assert.deepEqual(await resolve(root, "/a.txt/"), { kind: "not-found" });
   assert.deepEqual(await resolve(root, "/a.txt/x"), { kind: "not-found" });
-  assert.deepEqual(await resolve(root, "/"), { kind: "not-found" });
+  assert.deepEqual(await resolve(root, "/"), { kind: "directory", path: dir });
 });
 
 Deno.test("resolvePath() follows symlinks only while their real path stays inside the root", async () => {
