@@ -1,10 +1,11 @@
 /**
- * sockserve's entry point: `Deno.args` → command → serve (or help, version); nothing else.
+ * sockserve's entry point: `Deno.args` → command → serve or get (or help, version); nothing else.
  *
  * @module
  */
 
-import { HELP, parseCli } from "./src/cli.ts";
+import { ClientError, get } from "./src/client.ts";
+import { GET_HELP, HELP, parseCli } from "./src/cli.ts";
 import { startServer, StartupError } from "./src/startup.ts";
 import { VERSION } from "./src/version.ts";
 
@@ -15,12 +16,25 @@ async function main(args: readonly string[]): Promise<number> {
     case "help":
       console.log(HELP);
       return 0;
+    case "get-help":
+      console.log(GET_HELP);
+      return 0;
     case "version":
       console.log(`sockserve ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`);
       return 0;
     case "error":
       console.error(command.message);
       return command.exitCode;
+    case "get":
+      try {
+        return await get(command, { stdout: Deno.stdout, stderr: Deno.stderr });
+      } catch (error) {
+        // A closed stdout (`get … | head`) ends the command quietly, as SIGPIPE would.
+        if (error instanceof Deno.errors.BrokenPipe) return 0;
+        if (!(error instanceof ClientError)) throw error;
+        console.error(error.message);
+        return 2;
+      }
   }
   if (!command.quiet) { for (const notice of command.notices) console.error(notice); }
   const colour = Deno.stdout.isTerminal() && !Deno.noColor;

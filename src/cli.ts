@@ -5,6 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
+import type { GetOptions } from "./client.ts";
 import { DEFAULT_HEADER_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S } from "./limits.ts";
 import { VERSION } from "./version.ts";
 
@@ -19,6 +20,8 @@ export const DEFAULT_HOST = "127.0.0.1";
 
 /** Longest timeout accepted, in seconds: a day; longer is a typo, not a wish. */
 const MAX_TIMEOUT_S = 86_400;
+/** Most requests `get --keep` sends: a keep-alive check, not a load generator. */
+const MAX_KEEP_REQUESTS = 1000;
 /** Highest TCP port (RFC 6335 §6). */
 const MAX_PORT = 65_535;
 /** Ports below this are well-known (RFC 6335 §6): binding them usually needs privileges. */
@@ -53,9 +56,19 @@ export interface ServeCommand {
   readonly notices: readonly string[];
 }
 
+/** Validated options of `sockserve get`. */
+export interface GetCommand extends GetOptions {
+  readonly kind: "get";
+}
+
+/** Default seconds `get` waits for progress (connecting, or any byte of the response). */
+export const DEFAULT_GET_TIMEOUT_S = 30;
+
 /** What the command line asks for. */
 export type Command =
   | ServeCommand
+  | GetCommand
+  | { readonly kind: "get-help" }
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | { readonly kind: "error"; readonly message: string; readonly exitCode: 2 };
@@ -65,6 +78,7 @@ export const HELP = `sockserve ${VERSION}: serve a folder over HTTP/1.1, logging
 
 Usage:
   sockserve [serve] [options] [port]
+  sockserve get [host] [port] [path] | get URL    (see sockserve get --help)
 
 Options:
   -p, --port N            Port to listen on, 0-65535; 0 picks a free one (default ${DEFAULT_PORT}).
@@ -103,11 +117,13 @@ function fail(message: string): Command {
  * ```
  */
 export function parseCli(args: readonly string[]): Command {
+  const rest = args[0] === "--" ? args.slice(1) : args;
+  if (rest[0] === "get") return parseGetArgs(rest.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
       // `deno task serve -- -p 9000` passes the "--" on (npm habit): it separates nothing here.
-      args: args[0] === "--" ? args.slice(1) : [...args],
+      args: [...rest],
       allowPositionals: true,
       strict: true,
       options: {
@@ -242,4 +258,125 @@ function parseSeconds(text: string | undefined, fallback: number): number | null
  */
 export function formatServerUrl(host: string, port: number): string {
   return `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+}
+
+/** The help text of `sockserve get`. */
+export const GET_HELP =
+  `sockserve get: fetch a URL over raw TCP with sockserve's own HTTP/1.1 parser.
+
+Usage:
+  sockserve get [host] [port] [path]     defaults 127.0.0.1, ${DEFAULT_PORT}, /
+  sockserve get http://host:port/path
+
+Options:
+  -I, --head          Send HEAD instead of GET.
+  -o, --output FILE   Write the body to FILE (removed again if the body arrives incomplete).
+  -H, --header 'N: V' Add a request header; repeatable.
+      --timeout S     Seconds without progress before giving up (default ${DEFAULT_GET_TIMEOUT_S}).
+  -v, --verbose       Show the request sent (on stderr).
+      --raw           Print the response bytes exactly as received.
+  -k, --keep N        Send N requests on one persistent connection and report each.
+  -h, --help          Show this help.
+
+Exit codes: 0 for 2xx/3xx, 1 for 4xx/5xx, 2 for usage, connection or protocol errors.`;
+
+/**
+ * Parses the arguments after \`get\`.
+ *
+ * @param args Arguments after the word \`get\`.
+ * @returns The get command, help, or an error (exit code 2).
+ */
+export function parseGetArgs(args: readonly string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        head: { type: "boolean", short: "I" },
+        output: { type: "string", short: "o" },
+        header: { type: "string", short: "H", multiple: true },
+        timeout: { type: "string" },
+        verbose: { type: "boolean", short: "v" },
+        raw: { type: "boolean" },
+        keep: { type: "string", short: "k" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    return fail(`${(error as Error).message.split("\n")[0]} (see get --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "get-help" };
+  if (positionals.length > 3) {
+    return fail(`Unexpected argument "${positionals[3]}" (see get --help)`);
+  }
+
+  let host = DEFAULT_HOST;
+  let portText = String(DEFAULT_PORT);
+  let path = "/";
+  if (positionals.length === 1 && /^[a-z][a-z0-9+.-]*:\/\//i.test(positionals[0])) {
+    let url: URL;
+    try {
+      url = new URL(positionals[0]);
+    } catch {
+      return fail(`Not a valid URL: "${positionals[0]}"`);
+    }
+    if (url.protocol !== "http:") {
+      return fail(`Only http:// URLs are supported, got "${url.protocol}"`);
+    }
+    host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    portText = url.port || "80";
+    path = url.pathname + url.search;
+  } else {
+    [host = DEFAULT_HOST, portText = String(DEFAULT_PORT), path = "/"] = positionals;
+  }
+  if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > MAX_PORT) {
+    return fail(`Port must be an integer from 1 to ${MAX_PORT}, got "${portText}"`);
+  }
+  if (!path.startsWith("/")) path = "/" + path;
+  // The target goes on the request line as is: no space, control or non-ASCII byte may slip in.
+  if (!/^[\x21-\x7e]+$/.test(path)) {
+    return fail(
+      `The path must be printable ASCII without spaces (percent-encode the rest), got "${path}"`,
+    );
+  }
+
+  const headers: [string, string][] = [];
+  for (const text of values.header ?? []) {
+    const m = /^([!#$%&'*+\-.^_\x60|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e]*?)[ \t]*$/.exec(text);
+    if (!m) {
+      return fail(
+        `A header must look like "Name: value" with no control characters, got "${text}"`,
+      );
+    }
+    headers.push([m[1], m[2]]);
+  }
+  const timeoutS = parseSeconds(values.timeout, DEFAULT_GET_TIMEOUT_S);
+  if (timeoutS === null) {
+    return fail(`--timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
+  }
+  const keepText = values.keep ?? "0";
+  if (
+    !/^\d+$/.test(keepText) || Number(keepText) > MAX_KEEP_REQUESTS ||
+    (values.keep !== undefined && Number(keepText) < 1)
+  ) {
+    return fail(`--keep must be an integer from 1 to ${MAX_KEEP_REQUESTS}`);
+  }
+  if (values.output !== undefined && values.output === "") return fail("-o needs a file name");
+
+  return {
+    kind: "get",
+    host,
+    port: Number(portText),
+    path,
+    method: values.head ? "HEAD" : "GET",
+    headers,
+    output: values.output ?? null,
+    timeoutS,
+    verbose: values.verbose ?? false,
+    raw: values.raw ?? false,
+    keep: Number(keepText),
+  };
 }

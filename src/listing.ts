@@ -5,6 +5,7 @@
  * @module
  */
 
+import { formatSize } from "./bytes.ts";
 import { escapeHtml } from "./http/head.ts";
 import { MAX_LISTING_ENTRIES } from "./limits.ts";
 import { IS_WINDOWS } from "./platform.ts";
@@ -82,24 +83,6 @@ export function sortEntries(entries: readonly ListingEntry[]): ListingEntry[] {
     Number(b.directory) - Number(a.directory) || collator.compare(a.name, b.name) ||
     (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   );
-}
-
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
-
-/**
- * Formats a byte count for people: `512 B`, `1.5 KiB`, `20.0 MiB`.
- *
- * @param bytes The count.
- * @returns The text.
- */
-export function formatSize(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
 function formatTime(ms: number | null): string {

@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import {
   formatListingHtml,
   formatListingJson,
-  formatSize,
   type Listing,
   prefersJson,
   readListing,
   sortEntries,
 } from "../src/listing.ts";
+import { formatSize } from "../src/bytes.ts";
 import { makeTree } from "./helpers.ts";
 
 const HOSTILE = [
