@@ -5,17 +5,19 @@
  */
 
 import { ClientError, get } from "./src/client.ts";
-import { GET_HELP, HELP, parseCli } from "./src/cli.ts";
-import { startServer, StartupError } from "./src/startup.ts";
+import { GET_HELP, HELP, parseCli, type ServeCommand } from "./src/cli.ts";
+import { chooseRoot, startServer, StartupError } from "./src/startup.ts";
 import { VERSION } from "./src/version.ts";
 
 /** Runs the command line and returns the process exit code. */
 async function main(args: readonly string[]): Promise<number> {
   const command = parseCli(args);
   switch (command.kind) {
-    case "help":
-      console.log(HELP);
+    case "help": {
+      const choice = chooseRoot(parseCli([]) as ServeCommand);
+      console.log(`${HELP}\n\nRoot in use without --root: ${choice.root} (${choice.reason}).`);
       return 0;
+    }
     case "get-help":
       console.log(GET_HELP);
       return 0;

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { formatServerUrl, type ServeCommand } from "./cli.ts";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_ROOT, formatServerUrl, type ServeCommand } from "./cli.ts";
 import { serve, type Server } from "./server.ts";
 
 /** A failure to start: the one line to print on stderr and the exit code. */
@@ -21,6 +22,43 @@ export class StartupError extends Error {
     super(message);
     this.exitCode = exitCode;
   }
+}
+
+/**
+ * The default site shipped beside main.ts; `deno compile --include www` embeds it in the binary,
+ * where this URL points into the binary's own file system.
+ */
+export const BUNDLED_ROOT: string = fileURLToPath(new URL("../www", import.meta.url));
+
+/** The folder to serve and why it was chosen (shown by --help). */
+export interface RootChoice {
+  readonly root: string;
+  readonly reason: string;
+}
+
+/**
+ * Chooses the root: `--root` when given, else `./www` when it exists (or cannot be checked
+ * without permission, so the permission error names it), else the bundled default site.
+ *
+ * @param command The serve options.
+ * @returns The root and a one-line reason.
+ */
+export function chooseRoot(command: Pick<ServeCommand, "root" | "rootGiven">): RootChoice {
+  if (command.rootGiven) return { root: command.root, reason: "given with --root" };
+  if (Deno.permissions.querySync({ name: "read", path: DEFAULT_ROOT }).state !== "granted") {
+    return { root: DEFAULT_ROOT, reason: "the default" };
+  }
+  try {
+    if (Deno.statSync(DEFAULT_ROOT).isDirectory) {
+      return { root: DEFAULT_ROOT, reason: "found in the current folder" };
+    }
+  } catch {
+    // Not there: fall back to the bundled site.
+  }
+  return {
+    root: BUNDLED_ROOT,
+    reason: "the default site bundled with sockserve; there is no ./www here",
+  };
 }
 
 /**
@@ -96,7 +134,8 @@ export async function prepareFolders(command: ServeCommand): Promise<void> {
  * @returns The running server.
  * @throws StartupError for every expected failure.
  */
-export async function startServer(command: ServeCommand, colour: boolean): Promise<Server> {
+export async function startServer(options: ServeCommand, colour: boolean): Promise<Server> {
+  const command = { ...options, root: chooseRoot(options).root };
   checkPermissions(command);
   await prepareFolders(command);
   let server: Server;

@@ -57,6 +57,8 @@ export interface StartOptions {
   readonly cwd?: string;
   /** Always use `deno run` with `permissions`, even when SOCKSERVE_BIN names a binary. */
   readonly denoRun?: boolean;
+  /** Do not pass `--root`: let sockserve choose its default. */
+  readonly omitRoot?: boolean;
 }
 
 /**
@@ -75,8 +77,7 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
   const [cmd, ...cmdArgs] = launcher(permissions, [
     "--port",
     "0",
-    "--root",
-    options.root,
+    ...(options.omitRoot ? [] : ["--root", options.root]),
     "--log-dir",
     logDir,
     ...(options.args ?? []),

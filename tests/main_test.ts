@@ -21,9 +21,14 @@ import {
 
 const PERMISSIONS = ["--allow-net=127.0.0.1", "--allow-read", "--allow-write"];
 
-async function run(args: string[], permissions = PERMISSIONS) {
-  const [cmd, ...rest] = launcher(permissions, args);
-  const out = await new Deno.Command(cmd, { args: rest, stdin: "null" }).output();
+/** Runs sockserve to completion; `denoRun` forces `deno run` (for permission behaviour). */
+async function run(
+  args: string[],
+  permissions = PERMISSIONS,
+  options: { denoRun?: boolean; cwd?: string } = {},
+) {
+  const [cmd, ...rest] = launcher(permissions, args, options.denoRun);
+  const out = await new Deno.Command(cmd, { args: rest, stdin: "null", cwd: options.cwd }).output();
   const decoder = new TextDecoder();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
@@ -67,7 +72,9 @@ Deno.test("a port already in use is one line and exit 1, after the port-range no
 
 Deno.test("missing read permission for the root names the flag to add and exits 2", async () => {
   const dir = await makeTree({ "index.html": "x" });
-  const result = await run(["-p", "0", "-d", dir], ["--allow-net=127.0.0.1", "--allow-write"]);
+  const result = await run(["-p", "0", "-d", dir], ["--allow-net=127.0.0.1", "--allow-write"], {
+    denoRun: true,
+  });
   assert.equal(result.code, 2);
   assert.equal(result.stderr, `Read access to "${dir}" is not granted: add --allow-read=${dir}\n`);
 });
@@ -77,6 +84,7 @@ Deno.test("missing write permission for the log dir names the flag to add and ex
   const result = await run(
     ["-p", "0", "-d", dir, "--log-dir", `${dir}/logs`],
     ["--allow-net=127.0.0.1", `--allow-read=${dir}`],
+    { denoRun: true },
   );
   assert.equal(result.code, 2);
   assert.equal(
@@ -208,4 +216,37 @@ Deno.test("when the log dir disappears the server warns once on stderr and keeps
     await eventually(() => server.stderr().includes("Cannot write logs"), "the warning");
   }
   assert.equal(server.stderr().match(/Cannot write logs/g)?.length, 1);
+});
+
+Deno.test("without --root and without ./www, the bundled default site is served", async () => {
+  const cwd = await Deno.makeTempDir();
+  const bundled = new URL("../www", import.meta.url).pathname;
+  const help = await run(["--help"], PERMISSIONS, { cwd });
+  assert.match(
+    help.stdout,
+    /Root in use without --root: .*www \(the default site bundled with sockserve; there is no \.\/www here\)\.\n$/,
+  );
+  await using server = await startServer({
+    root: bundled,
+    cwd,
+    permissions: PERMISSIONS,
+    args: ["--quiet"],
+    omitRoot: true,
+  });
+  const res = await request(server.port, get("/"));
+  assert.equal(res.status, 200);
+  assert.match(res.body, /<h1>sockserve<\/h1>/);
+});
+
+Deno.test("without --root, ./www in the current folder is preferred", async () => {
+  const cwd = await makeTree({ "www/index.html": "local site" });
+  await using server = await startServer({
+    root: "./www",
+    cwd,
+    permissions: PERMISSIONS,
+    args: ["--quiet"],
+    omitRoot: true,
+  });
+  assert.equal(server.stdout(), `Serving ./www at http://127.0.0.1:${server.port}/\n`);
+  assert.equal((await request(server.port, get("/"))).body, "local site");
 });

@@ -1,0 +1,184 @@
+/**
+ * `deno task compile`: builds standalone sockserve binaries with `deno compile`.
+ *
+ *   deno task compile                      every target → dist/sockserve-<target>[.exe]
+ *   deno task compile --host-only          this machine's target only
+ *   deno task compile --target T           one target
+ *   deno task compile --root /srv/site --log-dir /var/log/sockserve
+ *                                          a locked build: reads and writes scoped by Deno
+ *
+ * Then writes dist/SHA256SUMS. `deno compile` needs Deno's `denort` base binary, which it
+ * downloads; offline, point DENORT_BIN at a local denort for the host target.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** The targets released, as `deno compile --target` names them. */
+export const TARGETS = [
+  "x86_64-unknown-linux-gnu",
+  "aarch64-unknown-linux-gnu",
+  "x86_64-apple-darwin",
+  "aarch64-apple-darwin",
+  "x86_64-pc-windows-msvc",
+] as const;
+
+/** A `deno compile` target. */
+export type Target = typeof TARGETS[number];
+
+/** Scoped folders of a locked build. */
+export interface LockedPaths {
+  readonly root: string;
+  readonly logDir: string;
+}
+
+/** One `deno compile` invocation. */
+export interface CompilePlan {
+  readonly target: Target;
+  /** Where the binary goes. */
+  readonly output: string;
+  /** Arguments after `deno`. */
+  readonly args: readonly string[];
+}
+
+/**
+ * Returns the binary's file name for a target: `sockserve-<target>`, `.exe` on Windows, with
+ * `-locked` for a locked build.
+ */
+export function outputName(target: Target, locked: boolean): string {
+  const name = `sockserve${locked ? "-locked" : ""}-${target}`;
+  return target.includes("windows") ? `${name}.exe` : name;
+}
+
+/**
+ * Assembles the `deno compile` arguments for one target (pure).
+ *
+ * The general binary gets `--allow-net --allow-read --allow-write`: a root chosen at run time
+ * cannot be known at build time, so confinement is sockserve's resolver. A locked build bakes
+ * `--root` and `--log-dir` in and scopes `--allow-read`/`--allow-write` to exactly those paths,
+ * so Deno itself refuses anything else. `--unstable-net` is for `--workers` (SO_REUSEPORT).
+ *
+ * @param target The target.
+ * @param options Output folder and, for a locked build, its paths.
+ * @returns The plan.
+ */
+export function compilePlan(
+  target: Target,
+  options: { readonly dist: string; readonly locked?: LockedPaths | null },
+): CompilePlan {
+  const locked = options.locked ?? null;
+  const output = `${options.dist}/${outputName(target, locked !== null)}`;
+  const permissions = locked === null
+    ? ["--allow-net", "--allow-read", "--allow-write"]
+    : ["--allow-net", `--allow-read=${locked.root}`, `--allow-write=${locked.logDir}`];
+  const baked = locked === null ? [] : ["--root", locked.root, "--log-dir", locked.logDir];
+  return {
+    target,
+    output,
+    args: [
+      "compile",
+      "--target",
+      target,
+      "--output",
+      output,
+      "--unstable-net",
+      ...(locked === null ? ["--include", "www"] : []),
+      ...permissions,
+      "main.ts",
+      ...baked,
+    ],
+  };
+}
+
+/**
+ * Returns the `deno compile` target of the machine running this script.
+ */
+export function hostTarget(): Target {
+  const target = Deno.build.target;
+  const known = TARGETS.find((t) => t === target);
+  if (!known) throw new Error(`Unsupported host target "${target}"`);
+  return known;
+}
+
+/** The explanation printed when `deno compile` cannot get its base binary. */
+export const DENORT_HINT =
+  "deno compile could not get its denort base binary (it downloads it from Deno's servers); " +
+  "offline, set DENORT_BIN to the path of a denort built for the host target and use --host-only";
+
+/** Formats `dist/SHA256SUMS` lines: `<hex>  <file name>` (sha256sum's format). */
+export function formatChecksums(
+  entries: readonly (readonly [name: string, hex: string])[],
+): string {
+  return entries.map(([name, hex]) => `${hex}  ${name}\n`).join("");
+}
+
+async function sha256(path: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      "host-only": { type: "boolean" },
+      target: { type: "string" },
+      root: { type: "string" },
+      "log-dir": { type: "string" },
+      dist: { type: "string", default: "dist" },
+    },
+  });
+  if ((values.root === undefined) !== (values["log-dir"] === undefined)) {
+    console.error("A locked build needs both --root and --log-dir.");
+    return 2;
+  }
+  let targets: readonly Target[] = TARGETS;
+  if (values["host-only"]) targets = [hostTarget()];
+  if (values.target !== undefined) {
+    const wanted = TARGETS.find((t) => t === values.target);
+    if (!wanted) {
+      console.error(`Unknown target "${values.target}"; one of: ${TARGETS.join(", ")}`);
+      return 2;
+    }
+    targets = [wanted];
+  }
+  const denort = Deno.env.get("DENORT_BIN");
+  if (denort && targets.some((t) => t !== hostTarget())) {
+    console.error(
+      `DENORT_BIN is a denort for one target; building other targets with it fails. Use --host-only.`,
+    );
+    return 2;
+  }
+  const locked = values.root === undefined
+    ? null
+    : { root: values.root, logDir: values["log-dir"]! };
+  await Deno.mkdir(values.dist, { recursive: true });
+  const built: [string, string][] = [];
+  for (const target of targets) {
+    const plan = compilePlan(target, { dist: values.dist, locked });
+    console.log(`deno ${plan.args.join(" ")}`);
+    const result = await new Deno.Command(Deno.execPath(), {
+      args: [...plan.args],
+      stdout: "inherit",
+      stderr: "piped",
+    })
+      .output();
+    if (!result.success) {
+      const stderr = new TextDecoder().decode(result.stderr);
+      console.error(stderr.trimEnd());
+      console.error(
+        /denort|download|dns|lookup|network|connect/i.test(stderr)
+          ? DENORT_HINT
+          : `deno compile failed for ${target}.`,
+      );
+      return 1;
+    }
+    built.push([plan.output.slice(values.dist.length + 1), await sha256(plan.output)]);
+  }
+  await Deno.writeTextFile(`${values.dist}/SHA256SUMS`, formatChecksums(built));
+  console.log(`Wrote ${built.length} binaries and ${values.dist}/SHA256SUMS`);
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
