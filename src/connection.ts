@@ -29,7 +29,7 @@ import {
   type ResponseRecord,
 } from "./logs.ts";
 import { parseRequestHead, type RequestHead } from "./parser.ts";
-import { errorReply, type Reply, type Sink, writeReply } from "./responder.ts";
+import { errorReply, type Reply, type Sink, type Wire, writeReply } from "./responder.ts";
 import type { ErrorStatus } from "./http/status.ts";
 import { SERVER_NAME } from "./version.ts";
 
@@ -98,6 +98,8 @@ export class Connection {
   #stopping = false;
   #timedOut = false;
   readonly #sink: Sink = { write: (bytes) => this.#writeAll(bytes) };
+  /** The version in every status line: `--protocol 1.0` answers as HTTP/1.0. */
+  readonly #statusVersion: string;
 
   /**
    * @param conn The accepted socket.
@@ -119,6 +121,7 @@ export class Connection {
     this.#handler = handler;
     this.#logs = logs;
     this.#deadline = performance.now() + options.headerTimeoutMs;
+    this.#statusVersion = options.protocol === "1.0" ? "HTTP/1.0" : "HTTP/1.1";
   }
 
   /** Serves requests until the client leaves, an error closes it, or the server stops. */
@@ -300,27 +303,40 @@ export class Connection {
 
   /** Writes a reply with the connection's own fields, then records it. Returns success. */
   async #send(reply: Reply, keepAlive: boolean, request: RequestSummary): Promise<boolean> {
-    const headers: Header[] = [
-      ["Date", currentHttpDate()],
-      ["Server", SERVER_NAME],
-      ...reply.headers,
-      ["Connection", keepAlive ? "keep-alive" : "close"],
-    ];
-    const version = this.#options.protocol === "1.0" ? "HTTP/1.0" : "HTTP/1.1";
-    const head = formatHead(version, reply.status, headers);
-    const headBytes = encoder.encode(head);
+    const date = currentHttpDate();
+    const buildHead = (): Wire => {
+      const headers: Header[] = [
+        ["Date", date],
+        ["Server", SERVER_NAME],
+        ...reply.headers,
+        ["Connection", keepAlive ? "keep-alive" : "close"],
+      ];
+      const head = formatHead(this.#statusVersion, reply.status, headers);
+      return { head, bytes: encoder.encode(head) };
+    };
+    let wire: Wire;
+    let body = reply.body;
+    if (reply.wire !== undefined && body.kind === "bytes") {
+      // A fixed response: head and body built once per second, then written as they are.
+      const bytes = body.bytes;
+      wire = reply.wire.get(date, keepAlive, () => joinWire(buildHead(), bytes));
+      body = { kind: "none" };
+    } else {
+      wire = buildHead();
+    }
     const before = this.#written;
     let ok = true;
     try {
       this.#deadline = performance.now() + this.#options.idleTimeoutMs;
-      await writeReply(this.#sink, headBytes, reply.body);
+      await writeReply(this.#sink, wire.bytes, body);
     } catch (error) {
       ok = false;
       if (!isConnectionError(error) && this.#state !== "closed") {
         console.error(`Response to "${request.requestLine}" failed:`, error);
       }
     }
-    this.#record(request, reply.status, head, this.#written - before - headBytes.length);
+    // Heads are ASCII by construction, so the text length is the byte length.
+    this.#record(request, reply.status, wire.head, this.#written - before - wire.head.length);
     return ok;
   }
 
@@ -381,6 +397,14 @@ export class Connection {
       this.#deadline = performance.now() + this.#options.idleTimeoutMs;
     }
   }
+}
+
+/** Appends a body to a head's bytes (the head text stays as the log's copy). */
+function joinWire(head: Wire, body: Uint8Array): Wire {
+  const bytes = new Uint8Array(head.bytes.length + body.length);
+  bytes.set(head.bytes);
+  bytes.set(body, head.bytes.length);
+  return { head: head.head, bytes };
 }
 
 /** Returns whether an error only means the peer went away or the socket was closed. */

@@ -146,7 +146,8 @@ export function encodePath(segments: readonly string[], directory: boolean): str
 
 /** What a request path resolves to on disk. */
 export type Resolution =
-  | { readonly kind: "file"; readonly path: string }
+  /** `path` is the real path; `candidate` the path the URL names (symlinks unresolved). */
+  | { readonly kind: "file"; readonly path: string; readonly candidate: string }
   /** A directory without index.html: listed when listings are on, else 404. */
   | { readonly kind: "directory"; readonly path: string }
   | { readonly kind: "redirect"; readonly location: string }
@@ -184,15 +185,18 @@ export async function resolvePath(
       const location = encodePath(path.segments, true) + (query === null ? "" : "?" + query);
       return { kind: "redirect", location };
     }
-    const index = await realFileInfo(root, joinInside(found.realPath, ["index.html"]));
+    const indexCandidate = joinInside(candidate, ["index.html"]);
+    const index = await realFileInfo(root, indexCandidate);
     if (index.kind === "not-found") return { kind: "directory", path: found.realPath };
     if (index.kind !== "found") return index;
-    return index.info.isFile ? { kind: "file", path: index.realPath } : { kind: "not-found" };
+    return index.info.isFile
+      ? { kind: "file", path: index.realPath, candidate: indexCandidate }
+      : { kind: "not-found" };
   }
   // A FIFO or device would block or leak; "/file.txt/" names no directory.
   if (!found.info.isFile) return { kind: "forbidden" };
   if (path.directory) return { kind: "not-found" };
-  return { kind: "file", path: found.realPath };
+  return { kind: "file", path: found.realPath, candidate };
 }
 
 /** The result of {@linkcode realFileInfo}. */

@@ -50,6 +50,44 @@ export interface Reply {
   readonly body: ReplyBody;
   /** Close the connection after this reply whatever the client asked. */
   readonly close?: boolean;
+  /**
+   * Set when the whole response (head and body) depends only on the Date and Connection
+   * fields: the connection may then reuse the bytes it built for the same second.
+   */
+  readonly wire?: WireCache;
+}
+
+/** A response as bytes on the wire, with its head as text for the logs. */
+export interface Wire {
+  readonly head: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * The last built wire image of a fixed response, per Connection value: rebuilt when the Date
+ * second changes, so a hot file costs no formatting, encoding or copying on most requests.
+ */
+export class WireCache {
+  #date = "";
+  #keepAlive: Wire | null = null;
+  #close: Wire | null = null;
+
+  /**
+   * Returns the wire image for this second and Connection value, building it once.
+   *
+   * @param date The current Date field value.
+   * @param keepAlive Which Connection value.
+   * @param build Builds the image when missing.
+   * @returns The image.
+   */
+  get(date: string, keepAlive: boolean, build: () => Wire): Wire {
+    if (date !== this.#date) {
+      this.#date = date;
+      this.#keepAlive = this.#close = null;
+    }
+    if (keepAlive) return this.#keepAlive ??= build();
+    return this.#close ??= build();
+  }
 }
 
 /** Where reply bytes go: the connection's socket, with its deadline and byte counting. */
@@ -177,16 +215,79 @@ export interface FileRequest {
   readonly headers: ReadonlyMap<string, string>;
 }
 
-/** Options for {@linkcode fileReply}. */
+/** Options for {@linkcode representationReply}. */
 export interface FileOptions {
   /** Cache-Control value for 200, 206 and 304 file responses. @default none */
   readonly cacheControl?: string | null;
 }
 
+/** Where a representation's bytes are: an open file, or memory (the hot-file cache). */
+export type Source =
+  | { readonly kind: "file"; readonly file: Deno.FsFile }
+  | { readonly kind: "memory"; readonly bytes: Uint8Array };
+
+/** A file as the responder serves it: type, length, validators and where its bytes are. */
+export interface Representation {
+  readonly contentType: string;
+  readonly size: number;
+  readonly validators: Validators;
+  readonly source: Source;
+  /** The reusable full 200 response, for representations held in memory. */
+  readonly wire?: WireCache;
+}
+
 /**
- * Opens a resolved file and builds its reply: preconditions first (304/412, RFC 9110 §13.2.2),
- * then Range (206/416, RFC 9110 §14), else 200. The file is fstat-ed through the open handle, so
- * the validators and lengths describe exactly what will be read.
+ * Describes a file from its (f)stat: strong ETag from inode, size and mtime; Last-Modified.
+ *
+ * @param path The file's path (its extension gives the type).
+ * @param info Its file info.
+ * @param source Where its bytes are.
+ * @returns The representation.
+ */
+export function describeFile(path: string, info: Deno.FileInfo, source: Source): Representation {
+  const mtimeMs = info.mtime?.getTime() ?? null;
+  return {
+    contentType: contentTypeFor(path),
+    size: info.size,
+    validators: {
+      etag: makeETag({ size: info.size, mtimeMs, ino: info.ino }),
+      lastModifiedMs: mtimeMs,
+    },
+    source,
+  };
+}
+
+/**
+ * Opens a resolved file and describes it through the open handle, so the validators and
+ * lengths describe exactly what will be read even if the path changes meanwhile.
+ *
+ * @param path The real path from the resolver.
+ * @returns The representation with its file open, and its file info; or why it cannot be opened.
+ */
+export async function openFile(
+  path: string,
+): Promise<
+  | { readonly kind: "open"; readonly representation: Representation; readonly info: Deno.FileInfo }
+  | { readonly kind: "not-found" }
+  | { readonly kind: "forbidden" }
+> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    return classifyFsError(error);
+  }
+  try {
+    const info = await file.stat();
+    return { kind: "open", representation: describeFile(path, info, { kind: "file", file }), info };
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
+/**
+ * Opens a resolved file and builds its reply (see {@linkcode representationReply}).
  *
  * @param path The real path from the resolver.
  * @param request Method and headers.
@@ -198,80 +299,128 @@ export async function fileReply(
   request: FileRequest,
   options: FileOptions = {},
 ): Promise<Reply> {
-  const { method, headers } = request;
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    return errorReply(classifyFsError(error).kind === "forbidden" ? 403 : 404, { method });
+  const opened = await openFile(path);
+  if (opened.kind !== "open") {
+    return errorReply(opened.kind === "forbidden" ? 403 : 404, { method: request.method });
   }
-  let keepOpen = false;
-  try {
-    const info = await file.stat();
-    const size = info.size;
-    const validators: Validators = {
-      etag: makeETag({ size, mtimeMs: info.mtime?.getTime() ?? null, ino: info.ino }),
-      lastModifiedMs: info.mtime?.getTime() ?? null,
-    };
-    const common: Header[] = [["ETag", validators.etag]];
-    if (validators.lastModifiedMs !== null) {
-      common.push(["Last-Modified", formatHttpDate(validators.lastModifiedMs)]);
-    }
-    if (options.cacheControl) common.push(["Cache-Control", options.cacheControl]);
+  return representationReply(opened.representation, request, options);
+}
 
+/**
+ * Builds the reply for a representation: preconditions first (304/412, RFC 9110 §13.2.2), then
+ * Range (206/416, RFC 9110 §14), else 200. An open file is closed unless the reply streams it.
+ *
+ * @param rep The file.
+ * @param request Method and headers.
+ * @param options Cache-Control.
+ * @returns The reply.
+ */
+export function representationReply(
+  rep: Representation,
+  request: FileRequest,
+  options: FileOptions = {},
+): Reply {
+  let streaming = false;
+  try {
+    const reply = decideFileReply(rep, request, options);
+    streaming = reply.body.kind === "file";
+    return reply;
+  } finally {
+    if (!streaming && rep.source.kind === "file") rep.source.file.close();
+  }
+}
+
+function decideFileReply(rep: Representation, request: FileRequest, options: FileOptions): Reply {
+  const { method, headers } = request;
+  const { size, validators } = rep;
+  const common: Header[] = [["ETag", validators.etag]];
+  if (validators.lastModifiedMs !== null) {
+    common.push(["Last-Modified", formatHttpDate(validators.lastModifiedMs)]);
+  }
+  if (options.cacheControl) common.push(["Cache-Control", options.cacheControl]);
+
+  // Most requests carry no precondition and no Range: skip the parsing work for them.
+  if (
+    headers.has("if-match") || headers.has("if-none-match") || headers.has("if-modified-since") ||
+    headers.has("if-unmodified-since")
+  ) {
     const outcome = evaluatePreconditions(method, headers, validators);
     // RFC 9110 §15.4.5: a 304 carries the validators but no content fields.
     if (outcome === 304) return { status: 304, headers: common, body: { kind: "none" } };
     if (outcome === 412) return errorReply(412, { method });
-
-    const type = contentTypeFor(path);
-    const range = headers.get("range");
-    // RFC 9110 §14.2: Range is defined for GET only; a failed If-Range means "send it all".
-    const decision: RangeDecision = method === "GET" && range !== undefined &&
-        checkIfRange(headers, validators) !== false
-      ? parseRange(range, size)
-      : { kind: "ignore" };
-
-    if (decision.kind === "unsatisfiable") {
-      return errorReply(416, {
-        method,
-        headers: [["Content-Range", formatContentRange(null, size)]],
-      });
-    }
-    let status: Status = 200;
-    let fields: Header[];
-    let segments: FileSegment[];
-    if (decision.kind === "ignore") {
-      fields = [["Content-Type", type], ["Content-Length", String(size)]];
-      segments = [{ kind: "range", start: 0, length: size }];
-    } else if (decision.ranges.length === 1) {
-      const [r] = decision.ranges;
-      status = 206;
-      fields = [
-        ["Content-Type", type],
-        ["Content-Length", String(r.end - r.start + 1)],
-        ["Content-Range", formatContentRange(r, size)],
-      ];
-      segments = [{ kind: "range", start: r.start, length: r.end - r.start + 1 }];
-    } else {
-      status = 206;
-      const boundary = makeBoundary();
-      segments = multipartSegments(decision.ranges, size, type, boundary);
-      fields = [
-        ["Content-Type", `multipart/byteranges; boundary=${boundary}`],
-        ["Content-Length", String(segmentsLength(segments))],
-      ];
-    }
-    const replyHeaders = [...fields, ["Accept-Ranges", "bytes"] as const, ...common];
-    const length = segmentsLength(segments);
-    if (method === "HEAD" || length === 0) {
-      return { status, headers: replyHeaders, body: { kind: "none" } };
-    }
-    keepOpen = true;
-    return { status, headers: replyHeaders, body: { kind: "file", file, segments, length } };
-  } finally {
-    if (!keepOpen) file.close();
   }
+
+  const range = headers.get("range");
+  // RFC 9110 §14.2: Range is defined for GET only; a failed If-Range means "send it all".
+  const decision: RangeDecision = method === "GET" && range !== undefined &&
+      checkIfRange(headers, validators) !== false
+    ? parseRange(range, size)
+    : { kind: "ignore" };
+
+  if (decision.kind === "unsatisfiable") {
+    return errorReply(416, {
+      method,
+      headers: [["Content-Range", formatContentRange(null, size)]],
+    });
+  }
+  let status: Status = 200;
+  let fields: Header[];
+  let segments: FileSegment[];
+  if (decision.kind === "ignore") {
+    fields = [["Content-Type", rep.contentType], ["Content-Length", String(size)]];
+    segments = [{ kind: "range", start: 0, length: size }];
+  } else if (decision.ranges.length === 1) {
+    const [r] = decision.ranges;
+    status = 206;
+    fields = [
+      ["Content-Type", rep.contentType],
+      ["Content-Length", String(r.end - r.start + 1)],
+      ["Content-Range", formatContentRange(r, size)],
+    ];
+    segments = [{ kind: "range", start: r.start, length: r.end - r.start + 1 }];
+  } else {
+    status = 206;
+    const boundary = makeBoundary();
+    segments = multipartSegments(decision.ranges, size, rep.contentType, boundary);
+    fields = [
+      ["Content-Type", `multipart/byteranges; boundary=${boundary}`],
+      ["Content-Length", String(segmentsLength(segments))],
+    ];
+  }
+  const replyHeaders = [...fields, ["Accept-Ranges", "bytes"] as const, ...common];
+  const length = segmentsLength(segments);
+  if (method === "HEAD" || length === 0) {
+    return { status, headers: replyHeaders, body: { kind: "none" } };
+  }
+  if (rep.source.kind === "memory") {
+    const bytes = gather(rep.source.bytes, segments, length);
+    // Only the plain 200 is the same for every request; 206 heads depend on the range.
+    const wire = status === 200 ? rep.wire : undefined;
+    return { status, headers: replyHeaders, body: { kind: "bytes", bytes }, wire };
+  }
+  return {
+    status,
+    headers: replyHeaders,
+    body: { kind: "file", file: rep.source.file, segments, length },
+  };
+}
+
+/** Lays segments out from bytes in memory; a single whole range is the bytes themselves. */
+function gather(bytes: Uint8Array, segments: readonly FileSegment[], length: number): Uint8Array {
+  if (segments.length === 1 && segments[0].kind === "range") {
+    const { start, length: n } = segments[0];
+    return start === 0 && n === bytes.length ? bytes : bytes.subarray(start, start + n);
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const segment of segments) {
+    const piece = segment.kind === "bytes"
+      ? segment.bytes
+      : bytes.subarray(segment.start, segment.start + segment.length);
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
 }
 
 /** Makes a multipart boundary no file can predict or contain by accident. */

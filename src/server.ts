@@ -24,10 +24,11 @@ import {
   bytesReply,
   type ErrorOptions,
   errorReply,
-  fileReply,
   redirectReply,
   type Reply,
+  representationReply,
 } from "./responder.ts";
+import { FileCache } from "./cache.ts";
 
 /** Milliseconds between deadline sweeps: the precision of every timeout. */
 const SWEEP_INTERVAL_MS = 250;
@@ -138,6 +139,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     return stopping;
   }
 
+  const cache = new FileCache();
   const answer = (head: RequestHead, info: ConnectionInfo): Promise<Reply> =>
     answerRequest(head, info, {
       root,
@@ -145,6 +147,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       listing: options.listing ?? false,
       cacheControl: options.cacheControl ?? null,
       cors: options.cors ?? false,
+      cache,
       stop,
     });
 
@@ -195,6 +198,7 @@ interface AnswerContext {
   readonly listing: boolean;
   readonly cacheControl: string | null;
   readonly cors: boolean;
+  readonly cache: FileCache;
   readonly stop: () => Promise<void>;
 }
 
@@ -265,10 +269,19 @@ async function decideReply(
     return await errorPage(context.root, 400, { method, detail: `${path.reason}.` });
   }
   if (path.kind === "hidden") return await errorPage(context.root, 404, { method });
+  const options = { cacheControl: context.cacheControl };
+  const key = path.segments.join("/") + (path.directory ? "/" : "");
+  const cached = context.cache.lookup(key);
+  if (cached !== null) return representationReply(cached, head, options);
   const resolution = await resolvePath(context.root, path, head.query);
   switch (resolution.kind) {
-    case "file":
-      return await fileReply(resolution.path, head, { cacheControl: context.cacheControl });
+    case "file": {
+      const opened = await context.cache.open(key, resolution.path, resolution.candidate);
+      if (opened.kind !== "open") {
+        return await errorPage(context.root, opened.kind === "forbidden" ? 403 : 404, { method });
+      }
+      return representationReply(opened.representation, head, options);
+    }
     case "directory":
       if (!context.listing) return await errorPage(context.root, 404, { method });
       return await listingReply(context.root, resolution.path, path.segments, head);

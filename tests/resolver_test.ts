@@ -23,8 +23,16 @@ Deno.test("resolvePath() maps files, directories, redirects and missing paths", 
     ".h": "",
   });
   const root: Root = { realPath: dir };
-  assert.deepEqual(await resolve(root, "/a.txt"), { kind: "file", path: `${dir}/a.txt` });
-  assert.deepEqual(await resolve(root, "/d/"), { kind: "file", path: `${dir}/d/index.html` });
+  assert.deepEqual(await resolve(root, "/a.txt"), {
+    kind: "file",
+    path: `${dir}/a.txt`,
+    candidate: `${dir}/a.txt`,
+  });
+  assert.deepEqual(await resolve(root, "/d/"), {
+    kind: "file",
+    path: `${dir}/d/index.html`,
+    candidate: `${dir}/d/index.html`,
+  });
   assert.deepEqual(await resolve(root, "/d"), { kind: "redirect", location: "/d/" });
   assert.deepEqual(await resolve(root, "/e/"), { kind: "directory", path: `${dir}/e` });
   assert.deepEqual(await resolve(root, "/missing"), { kind: "not-found" });
@@ -47,8 +55,13 @@ Deno.test("resolvePath() follows symlinks only while their real path stays insid
   assert.deepEqual(await resolve(root, "/link-dir/b.txt"), {
     kind: "file",
     path: `${dir}/sub/b.txt`,
+    candidate: `${dir}/link-dir/b.txt`,
   });
-  assert.deepEqual(await resolve(root, "/rel-link.txt"), { kind: "file", path: `${dir}/a.txt` });
+  assert.deepEqual(await resolve(root, "/rel-link.txt"), {
+    kind: "file",
+    path: `${dir}/a.txt`,
+    candidate: `${dir}/rel-link.txt`,
+  });
   assert.deepEqual(await resolve(root, "/out.txt"), { kind: "forbidden" });
   assert.deepEqual(await resolve(root, "/out-dir/"), { kind: "forbidden" });
   assert.deepEqual(await resolve(root, "/out-dir/secret.txt"), { kind: "forbidden" });
