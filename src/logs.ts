@@ -78,9 +78,35 @@ export interface ResponseRecord {
  * @returns E.g. `127.0.0.1:8080` or `[::1]:8080`.
  */
 export function formatEndpoint(endpoint: Endpoint): string {
-  return endpoint.ip.includes(":")
-    ? `[${endpoint.ip}]:${endpoint.port}`
-    : `${endpoint.ip}:${endpoint.port}`;
+  let text = endpointTexts.get(endpoint);
+  if (text === undefined) {
+    text = endpoint.ip.includes(":")
+      ? `[${endpoint.ip}]:${endpoint.port}`
+      : `${endpoint.ip}:${endpoint.port}`;
+    endpointTexts.set(endpoint, text);
+  }
+  return text;
+}
+
+/** Endpoints are one object per connection end, logged on every response: format each once. */
+const endpointTexts = new WeakMap<Endpoint, string>();
+
+let lastIsoMs = NaN;
+let lastIso = "";
+
+/**
+ * Formats a time as ISO 8601 in UTC, reusing the previous answer for the same millisecond
+ * (consecutive log rows usually share it).
+ *
+ * @param ms Milliseconds since the epoch.
+ * @returns E.g. `2026-11-21T12:00:00.123Z`.
+ */
+export function formatIsoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIsoMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
 
 /** Escapes `\` and `"` so a request line can sit between quotes on one log line. */
@@ -96,7 +122,7 @@ function quoteLine(line: string): string {
  * @returns The entry text.
  */
 export function formatResponseEntry(record: ResponseRecord): string {
-  return `# ${new Date(record.time).toISOString()} ${formatEndpoint(record.client)} -> ${
+  return `# ${formatIsoTime(record.time)} ${formatEndpoint(record.client)} -> ${
     formatEndpoint(record.server)
   } ${quoteLine(record.requestLine)}\n${record.head}`;
 }
@@ -109,7 +135,7 @@ export function formatResponseEntry(record: ResponseRecord): string {
  */
 export function csvFields(record: ResponseRecord): (string | number)[] {
   return [
-    new Date(record.time).toISOString(),
+    formatIsoTime(record.time),
     record.server.ip,
     record.server.port,
     record.client.ip,
@@ -133,9 +159,27 @@ export function csvFields(record: ResponseRecord): (string | number)[] {
  * @returns CSV text ending with a line break.
  */
 export function formatCsvRows(records: readonly ResponseRecord[], withHeader = false): string {
-  const rows: (readonly (string | number)[])[] = withHeader ? [CSV_COLUMNS] : [];
-  for (const record of records) rows.push(csvFields(record));
-  return rows.length === 0 ? "" : stringify(rows, { eof: true, record_delimiter: "unix" });
+  let text = withHeader ? stringify([CSV_COLUMNS], CSV_OPTIONS) : "";
+  for (const record of records) {
+    // Times, addresses and numbers never need quoting; method, target and version come from
+    // the client and go through the CSV library whenever they hold a character it would quote.
+    text += `${formatIsoTime(record.time)},${record.server.ip},${record.server.port},` +
+      `${record.client.ip},${record.client.port},${record.connectionId},` +
+      `${record.requestOnConnection},${csvValue(record.method)},${csvValue(record.target)},` +
+      `${csvValue(record.version)},${record.status},${record.bodyBytes},` +
+      `${record.durationMs.toFixed(3)}\n`;
+  }
+  return text;
+}
+
+const CSV_OPTIONS = { eof: true, record_delimiter: "unix" } as const;
+
+/** Characters that make csv-stringify quote a field (delimiter, quote, record delimiters). */
+const NEEDS_QUOTING = /[",\r\n]/;
+
+/** One CSV field: as is when the library would not quote it, else the library's quoting. */
+function csvValue(value: string): string {
+  return NEEDS_QUOTING.test(value) ? stringify([[value]], { eof: false }) : value;
 }
 
 const STATUS_COLOURS: readonly [number, string][] = [[500, "31"], [400, "33"], [300, "36"], [
@@ -153,7 +197,7 @@ const STATUS_COLOURS: readonly [number, string][] = [[500, "31"], [400, "33"], [
 export function formatAccessLine(record: ResponseRecord, colour: boolean): string {
   const code = STATUS_COLOURS.find(([min]) => record.status >= min)?.[1] ?? "0";
   const status = colour ? `\x1b[${code}m${record.status}\x1b[0m` : String(record.status);
-  return `${new Date(record.time).toISOString()} ${formatEndpoint(record.client)} ${
+  return `${formatIsoTime(record.time)} ${formatEndpoint(record.client)} ${
     quoteLine(record.requestLine)
   } ${status} ${record.bodyBytes} ${record.durationMs.toFixed(1)}ms`;
 }
@@ -200,17 +244,66 @@ export interface LogWriterOptions {
 }
 
 /**
- * Batches log records and appends them to the two log files (and the console) off the hot path.
+ * A growable byte buffer that text is encoded straight into: a response's log lines become
+ * bytes at once and die young, instead of living as objects until the next flush.
+ */
+class ByteBatch {
+  #buf: Uint8Array;
+  #length = 0;
+
+  constructor(capacity: number) {
+    this.#buf = new Uint8Array(capacity);
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  append(text: string): void {
+    while (true) {
+      const { read, written } = encoder.encodeInto(text, this.#buf.subarray(this.#length));
+      if (read === text.length) {
+        this.#length += written;
+        return;
+      }
+      // Too small: grow and encode the whole text again (rare; batches are flushed early).
+      const bigger = new Uint8Array(Math.max(this.#buf.length * 2, this.#length + text.length * 3));
+      bigger.set(this.#buf.subarray(0, this.#length));
+      this.#buf = bigger;
+    }
+  }
+
+  /** Takes the bytes out, leaving the batch empty. */
+  take(): Uint8Array {
+    const bytes = this.#buf.slice(0, this.#length);
+    this.#length = 0;
+    return bytes;
+  }
+}
+
+/** Starting size of each batch buffer: about a thousand responses. */
+const BATCH_CAPACITY = 256 * 1024;
+
+/**
+ * Appends response records to the two log files (and lines to the console) off the hot path:
+ * each record is formatted and encoded into a batch buffer when it is recorded, and batches are
+ * written every {@linkcode LOG_FLUSH_INTERVAL_MS}, or sooner when they pass
+ * {@linkcode LOG_FLUSH_THRESHOLD_BYTES}.
  */
 export class LogWriter {
   readonly #dir: string;
   readonly #console: ((text: string) => Promise<void>) | null;
   readonly #warn: (message: string) => void;
-  #records: ResponseRecord[] = [];
+  readonly #responses = new ByteBatch(BATCH_CAPACITY);
+  readonly #sockets = new ByteBatch(BATCH_CAPACITY);
   #consoleLines: string[] = [];
-  #pendingBytes = 0;
+  /** Batches whose write failed, oldest first, kept (bounded) until the log dir works again. */
+  #unwritten: { responses: Uint8Array; sockets: Uint8Array }[] = [];
+  #unwrittenBytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> = Promise.resolve();
+  /** A flush is queued and has not started: more records join it instead of queueing another. */
+  #queued = false;
   #failing = false;
   #closed = false;
   #dropped = 0;
@@ -225,10 +318,10 @@ export class LogWriter {
     this.#warn = options.warn ?? ((message) => console.error(message));
   }
 
-  /** Queues a response for both log files. */
+  /** Formats a response into both logs' batches. */
   record(record: ResponseRecord): void {
-    this.#records.push(record);
-    this.#pendingBytes += record.head.length + 200;
+    this.#responses.append(formatResponseEntry(record));
+    this.#sockets.append(formatCsvRows([record]));
     this.#schedule();
   }
 
@@ -236,7 +329,6 @@ export class LogWriter {
   line(text: string): void {
     if (this.#console === null) return;
     this.#consoleLines.push(text);
-    this.#pendingBytes += text.length;
     this.#schedule();
   }
 
@@ -246,20 +338,25 @@ export class LogWriter {
   }
 
   #schedule(): void {
-    if (this.#pendingBytes >= LOG_FLUSH_THRESHOLD_BYTES) {
+    if (this.#responses.length + this.#sockets.length >= LOG_FLUSH_THRESHOLD_BYTES) {
       void this.flush();
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => void this.flush(), LOG_FLUSH_INTERVAL_MS);
     }
   }
 
-  /** Writes everything queued so far; resolves when it is on disk (or has failed and warned). */
+  /** Writes everything recorded so far; resolves when it is on disk (or has failed and warned). */
   flush(): Promise<void> {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    this.#flushing = this.#flushing.then(() => this.#writeBatch());
+    if (this.#queued) return this.#flushing;
+    this.#queued = true;
+    this.#flushing = this.#flushing.then(() => {
+      this.#queued = false;
+      return this.#writeBatch();
+    });
     return this.#flushing;
   }
 
@@ -270,22 +367,32 @@ export class LogWriter {
   }
 
   async #writeBatch(): Promise<void> {
-    const records = this.#records;
     const lines = this.#consoleLines;
-    this.#records = [];
     this.#consoleLines = [];
-    this.#pendingBytes = 0;
     if (lines.length > 0 && this.#console !== null) {
       await this.#console(lines.join("\n") + "\n").catch(() => {});
     }
-    if (records.length === 0) return;
+    if (this.#responses.length > 0) {
+      const batch = { responses: this.#responses.take(), sockets: this.#sockets.take() };
+      this.#unwritten.push(batch);
+      this.#unwrittenBytes += batch.responses.length + batch.sockets.length;
+    }
+    if (this.#unwritten.length === 0) return;
     // The files are opened per batch (a few times a second at most), so a rotated or deleted
     // log is recreated, and a log dir that went away is noticed instead of written to a ghost.
     let files: LogFiles | null = null;
     try {
       files = await openLogFiles(this.#dir);
-      await writeText(files.responses, records.map(formatResponseEntry).join(""));
-      await writeText(files.sockets, formatCsvRows(records, files.socketsIsNew));
+      if (files.socketsIsNew) {
+        await writeBytes(files.sockets, encoder.encode(formatCsvRows([], true)));
+      }
+      while (this.#unwritten.length > 0) {
+        const batch = this.#unwritten[0];
+        await writeBytes(files.responses, batch.responses);
+        await writeBytes(files.sockets, batch.sockets);
+        this.#unwritten.shift();
+        this.#unwrittenBytes -= batch.responses.length + batch.sockets.length;
+      }
       if (this.#failing) this.#warn(`Log dir "${this.#dir}" is writable again; logging resumed.`);
       this.#failing = false;
     } catch (error) {
@@ -296,30 +403,26 @@ export class LogWriter {
         );
       }
       this.#failing = true;
-      this.#keep(records);
+      this.#bound();
+      if (this.#timer === undefined && !this.#closed) {
+        this.#timer = setTimeout(() => void this.flush(), LOG_FLUSH_INTERVAL_MS * 10);
+      }
     } finally {
       files?.responses.close();
       files?.sockets.close();
     }
   }
 
-  /** Puts unwritten records back in front, dropping the oldest beyond the memory bound. */
-  #keep(records: ResponseRecord[]): void {
-    const all = records.concat(this.#records);
-    let bytes = 0;
-    let first = all.length;
-    while (first > 0 && bytes + all[first - 1].head.length + 200 <= MAX_PENDING_LOG_BYTES) {
-      bytes += all[--first].head.length + 200;
-    }
-    this.#dropped += first;
-    this.#records = all.slice(first);
-    this.#pendingBytes = bytes;
-    if (this.#timer === undefined && !this.#closed) {
-      this.#timer = setTimeout(() => void this.flush(), LOG_FLUSH_INTERVAL_MS * 10);
+  /** Drops the oldest unwritten batches beyond the memory bound. */
+  #bound(): void {
+    while (this.#unwrittenBytes > MAX_PENDING_LOG_BYTES && this.#unwritten.length > 1) {
+      const oldest = this.#unwritten.shift()!;
+      this.#unwrittenBytes -= oldest.responses.length + oldest.sockets.length;
+      this.#dropped++;
     }
   }
 
-  /** Records dropped because the log dir stayed unwritable too long. */
+  /** Batches dropped because the log dir stayed unwritable too long. */
   get dropped(): number {
     return this.#dropped;
   }
@@ -356,9 +459,8 @@ async function openLogFiles(dir: string): Promise<LogFiles> {
   }
 }
 
-/** Appends all of a text to an open file. */
-async function writeText(file: Deno.FsFile, text: string): Promise<void> {
-  const bytes = encoder.encode(text);
+/** Appends all of a byte array to an open file. */
+async function writeBytes(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await file.write(bytes.subarray(written));
 }

@@ -1,0 +1,91 @@
+/**
+ * Micro-benchmarks of the per-request hot path: parsing a request head (a typical browser
+ * request, a minimal one, a pipelined batch), normalising its path, building response heads,
+ * and formatting log rows. Run with `deno task bench`.
+ */
+
+import { formatHead } from "../src/http/head.ts";
+import { currentHttpDate } from "../src/http/dates.ts";
+import { formatCsvRows, formatResponseEntry, type ResponseRecord } from "../src/logs.ts";
+import { parseRequestHead } from "../src/parser.ts";
+import { normalizePath } from "../src/resolver.ts";
+
+const encoder = new TextEncoder();
+
+const BROWSER = encoder.encode(
+  "GET /assets/app.js?v=3 HTTP/1.1\r\nHost: localhost:8080\r\nConnection: keep-alive\r\n" +
+    'sec-ch-ua: "Chromium";v="156", "Not-A.Brand";v="24"\r\nsec-ch-ua-mobile: ?0\r\n' +
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36\r\n" +
+    'sec-ch-ua-platform: "Linux"\r\nAccept: */*\r\nSec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: no-cors\r\n' +
+    "Sec-Fetch-Dest: script\r\nReferer: http://localhost:8080/\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n" +
+    'Accept-Language: en-US,en;q=0.9\r\nIf-None-Match: "2a-400-18bcfe56800"\r\n\r\n',
+);
+const MINIMAL = encoder.encode("GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
+const PIPELINED = encoder.encode(new TextDecoder().decode(MINIMAL).repeat(16));
+
+Deno.bench("parseRequestHead() typical browser request (15 fields)", { group: "parse" }, () => {
+  parseRequestHead(BROWSER);
+});
+
+Deno.bench("parseRequestHead() minimal request (wrk)", { group: "parse", baseline: true }, () => {
+  parseRequestHead(MINIMAL);
+});
+
+Deno.bench("parseRequestHead() pipelined batch of 16", { group: "parse" }, () => {
+  let offset = 0;
+  while (offset < PIPELINED.length) {
+    const result = parseRequestHead(PIPELINED.subarray(offset));
+    if (result.kind !== "done") throw new Error("unexpected");
+    offset += result.consumed;
+  }
+});
+
+Deno.bench("normalizePath() plain path", { group: "path" }, () => {
+  normalizePath("/assets/js/app.js");
+});
+
+Deno.bench("normalizePath() percent-encoded path", { group: "path" }, () => {
+  normalizePath("/docs/caf%C3%A9%20menu/index.html");
+});
+
+const FIELDS: [string, string][] = [
+  ["Content-Type", "text/plain; charset=utf-8"],
+  ["Content-Length", "1024"],
+  ["Accept-Ranges", "bytes"],
+  ["ETag", '"51010e-400-1a2008cb5d3"'],
+  ["Last-Modified", "Sat, 21 Nov 2026 23:59:11 GMT"],
+];
+
+Deno.bench("formatHead() + encode, a 200 file head", { group: "head" }, () => {
+  encoder.encode(formatHead("HTTP/1.1", 200, [
+    ["Date", currentHttpDate()],
+    ["Server", "sockserve/0.1.0"],
+    ...FIELDS,
+    ["Connection", "keep-alive"],
+  ]));
+});
+
+const RECORD: ResponseRecord = {
+  time: Date.now(),
+  server: { ip: "127.0.0.1", port: 8080 },
+  client: { ip: "127.0.0.1", port: 50000 },
+  connectionId: 12,
+  requestOnConnection: 3,
+  method: "GET",
+  target: "/small.txt",
+  version: "HTTP/1.1",
+  requestLine: "GET /small.txt HTTP/1.1",
+  status: 200,
+  head: formatHead("HTTP/1.1", 200, FIELDS),
+  bodyBytes: 1024,
+  durationMs: 0.123,
+};
+const BATCH = Array.from({ length: 1000 }, () => RECORD);
+
+Deno.bench("formatCsvRows() 1000 rows", { group: "logs" }, () => {
+  formatCsvRows(BATCH);
+});
+
+Deno.bench("formatResponseEntry() 1000 entries", { group: "logs" }, () => {
+  BATCH.map(formatResponseEntry).join("");
+});
