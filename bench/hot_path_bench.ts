@@ -89,3 +89,17 @@ Deno.bench("formatCsvRows() 1000 rows", { group: "logs" }, () => {
 Deno.bench("formatResponseEntry() 1000 entries", { group: "logs" }, () => {
   BATCH.map(formatResponseEntry).join("");
 });
+
+const SINK = new Uint8Array(1024);
+Deno.bench(
+  "one response's log lines, formatted and encoded",
+  { group: "logs-per-response" },
+  () => {
+    encoder.encodeInto(formatResponseEntry(RECORD), SINK);
+    encoder.encodeInto(formatCsvRows([RECORD]), SINK);
+  },
+);
+
+Deno.bench("Deno.statSync() of a cached file", { group: "stat" }, () => {
+  Deno.statSync(new URL("../deno.json", import.meta.url));
+});

@@ -65,7 +65,7 @@ export interface ConnectionInfo {
 }
 
 /** Decides the reply to a parsed request; the server wires resolver and responder into it. */
-export type Handler = (head: RequestHead, info: ConnectionInfo) => Promise<Reply>;
+export type Handler = (head: RequestHead, info: ConnectionInfo) => Reply | Promise<Reply>;
 
 /** The states of a connection; the deadline means something different in each. */
 type State = "idle" | "head" | "body" | "respond" | "closed";
@@ -258,7 +258,9 @@ export class Connection {
     this.#deadline = performance.now() + this.#options.idleTimeoutMs;
     let reply: Reply;
     try {
-      reply = await this.#handler(head, this.info);
+      // A hot file is answered without a promise; only real I/O pays for one.
+      const answer = this.#handler(head, this.info);
+      reply = answer instanceof Promise ? await answer : answer;
     } catch (error) {
       console.error(`Request "${head.requestLine}" failed:`, error);
       reply = errorReply(500, { method: head.method, close: true });

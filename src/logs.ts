@@ -111,6 +111,7 @@ export function formatIsoTime(ms: number): string {
 
 /** Escapes `\` and `"` so a request line can sit between quotes on one log line. */
 function quoteLine(line: string): string {
+  if (!line.includes('"') && !line.includes("\\")) return `"${line}"`;
   return `"${line.replace(/[\\"]/g, (c) => "\\" + c)}"`;
 }
 
@@ -179,7 +180,7 @@ const NEEDS_QUOTING = /[",\r\n]/;
 
 /** One CSV field: as is when the library would not quote it, else the library's quoting. */
 function csvValue(value: string): string {
-  return NEEDS_QUOTING.test(value) ? stringify([[value]], { eof: false }) : value;
+  return NEEDS_QUOTING.test(value) ? stringify([[value]], { ...CSV_OPTIONS, eof: false }) : value;
 }
 
 const STATUS_COLOURS: readonly [number, string][] = [[500, "31"], [400, "33"], [300, "36"], [
@@ -244,59 +245,18 @@ export interface LogWriterOptions {
 }
 
 /**
- * A growable byte buffer that text is encoded straight into: a response's log lines become
- * bytes at once and die young, instead of living as objects until the next flush.
- */
-class ByteBatch {
-  #buf: Uint8Array;
-  #length = 0;
-
-  constructor(capacity: number) {
-    this.#buf = new Uint8Array(capacity);
-  }
-
-  get length(): number {
-    return this.#length;
-  }
-
-  append(text: string): void {
-    while (true) {
-      const { read, written } = encoder.encodeInto(text, this.#buf.subarray(this.#length));
-      if (read === text.length) {
-        this.#length += written;
-        return;
-      }
-      // Too small: grow and encode the whole text again (rare; batches are flushed early).
-      const bigger = new Uint8Array(Math.max(this.#buf.length * 2, this.#length + text.length * 3));
-      bigger.set(this.#buf.subarray(0, this.#length));
-      this.#buf = bigger;
-    }
-  }
-
-  /** Takes the bytes out, leaving the batch empty. */
-  take(): Uint8Array {
-    const bytes = this.#buf.slice(0, this.#length);
-    this.#length = 0;
-    return bytes;
-  }
-}
-
-/** Starting size of each batch buffer: about a thousand responses. */
-const BATCH_CAPACITY = 256 * 1024;
-
-/**
  * Appends response records to the two log files (and lines to the console) off the hot path:
- * each record is formatted and encoded into a batch buffer when it is recorded, and batches are
- * written every {@linkcode LOG_FLUSH_INTERVAL_MS}, or sooner when they pass
- * {@linkcode LOG_FLUSH_THRESHOLD_BYTES}.
+ * each record is formatted when it is recorded (so no record object outlives its response),
+ * and the text is encoded and written every {@linkcode LOG_FLUSH_INTERVAL_MS}, or sooner when
+ * it passes {@linkcode LOG_FLUSH_THRESHOLD_BYTES}.
  */
 export class LogWriter {
   readonly #dir: string;
   readonly #console: ((text: string) => Promise<void>) | null;
   readonly #warn: (message: string) => void;
-  readonly #responses = new ByteBatch(BATCH_CAPACITY);
-  readonly #sockets = new ByteBatch(BATCH_CAPACITY);
   #consoleLines: string[] = [];
+  #responsesText = "";
+  #socketsText = "";
   /** Batches whose write failed, oldest first, kept (bounded) until the log dir works again. */
   #unwritten: { responses: Uint8Array; sockets: Uint8Array }[] = [];
   #unwrittenBytes = 0;
@@ -320,8 +280,9 @@ export class LogWriter {
 
   /** Formats a response into both logs' batches. */
   record(record: ResponseRecord): void {
-    this.#responses.append(formatResponseEntry(record));
-    this.#sockets.append(formatCsvRows([record]));
+    // Appending to a string builds a rope in O(1); it is flattened and encoded once per batch.
+    this.#responsesText += formatResponseEntry(record);
+    this.#socketsText += formatCsvRows([record]);
     this.#schedule();
   }
 
@@ -338,7 +299,7 @@ export class LogWriter {
   }
 
   #schedule(): void {
-    if (this.#responses.length + this.#sockets.length >= LOG_FLUSH_THRESHOLD_BYTES) {
+    if (this.#responsesText.length + this.#socketsText.length >= LOG_FLUSH_THRESHOLD_BYTES) {
       void this.flush();
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => void this.flush(), LOG_FLUSH_INTERVAL_MS);
@@ -372,8 +333,12 @@ export class LogWriter {
     if (lines.length > 0 && this.#console !== null) {
       await this.#console(lines.join("\n") + "\n").catch(() => {});
     }
-    if (this.#responses.length > 0) {
-      const batch = { responses: this.#responses.take(), sockets: this.#sockets.take() };
+    if (this.#responsesText.length > 0) {
+      const batch = {
+        responses: encoder.encode(this.#responsesText),
+        sockets: encoder.encode(this.#socketsText),
+      };
+      this.#responsesText = this.#socketsText = "";
       this.#unwritten.push(batch);
       this.#unwrittenBytes += batch.responses.length + batch.sockets.length;
     }

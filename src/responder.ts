@@ -71,6 +71,23 @@ export class WireCache {
   #date = "";
   #keepAlive: Wire | null = null;
   #close: Wire | null = null;
+  #reply: Reply | null = null;
+  #replyOptions: FileOptions | null = null;
+
+  /**
+   * Returns the plain 200 reply of this file for these options, building it once.
+   *
+   * @param options The server's file options (one object per server).
+   * @param build Builds the reply when missing.
+   * @returns The reply.
+   */
+  reply(options: FileOptions, build: () => Reply): Reply {
+    if (this.#replyOptions !== options || this.#reply === null) {
+      this.#reply = build();
+      this.#replyOptions = options;
+    }
+    return this.#reply;
+  }
 
   /**
    * Returns the wire image for this second and Connection value, building it once.
@@ -332,6 +349,23 @@ export function representationReply(
 
 function decideFileReply(rep: Representation, request: FileRequest, options: FileOptions): Reply {
   const { method, headers } = request;
+  // The common case for a hot file, a plain GET, gets the same reply every time: build it once.
+  if (
+    rep.wire !== undefined && method === "GET" && !headers.has("range") && !isConditional(headers)
+  ) {
+    return rep.wire.reply(options, () => buildFileReply(rep, request, options));
+  }
+  return buildFileReply(rep, request, options);
+}
+
+/** Returns whether a request carries any precondition field (RFC 9110 §13.1). */
+function isConditional(headers: ReadonlyMap<string, string>): boolean {
+  return headers.has("if-match") || headers.has("if-none-match") ||
+    headers.has("if-modified-since") || headers.has("if-unmodified-since");
+}
+
+function buildFileReply(rep: Representation, request: FileRequest, options: FileOptions): Reply {
+  const { method, headers } = request;
   const { size, validators } = rep;
   const common: Header[] = [["ETag", validators.etag]];
   if (validators.lastModifiedMs !== null) {
@@ -339,11 +373,7 @@ function decideFileReply(rep: Representation, request: FileRequest, options: Fil
   }
   if (options.cacheControl) common.push(["Cache-Control", options.cacheControl]);
 
-  // Most requests carry no precondition and no Range: skip the parsing work for them.
-  if (
-    headers.has("if-match") || headers.has("if-none-match") || headers.has("if-modified-since") ||
-    headers.has("if-unmodified-since")
-  ) {
+  if (isConditional(headers)) {
     const outcome = evaluatePreconditions(method, headers, validators);
     // RFC 9110 §15.4.5: a 304 carries the validators but no content fields.
     if (outcome === 304) return { status: 304, headers: common, body: { kind: "none" } };
@@ -471,18 +501,27 @@ function segmentsLength(segments: readonly FileSegment[]): number {
  * @throws When the file ends early: the promised Content-Length cannot be kept, so the caller
  *   must close the connection.
  */
-export async function writeReply(sink: Sink, head: Uint8Array, body: ReplyBody): Promise<void> {
+export function writeReply(sink: Sink, head: Uint8Array, body: ReplyBody): Promise<void> {
   if (body.kind === "none") return sink.write(head);
   if (body.kind === "bytes") {
     if (body.bytes.length > SINGLE_WRITE_MAX_BYTES) {
-      await sink.write(head);
-      return sink.write(body.bytes);
+      const bytes = body.bytes;
+      return sink.write(head).then(() => sink.write(bytes));
     }
     const all = new Uint8Array(head.length + body.bytes.length);
     all.set(head);
     all.set(body.bytes, head.length);
     return sink.write(all);
   }
+  return writeFileBody(sink, head, body);
+}
+
+/** Streams a file body (see {@linkcode writeReply}). */
+async function writeFileBody(
+  sink: Sink,
+  head: Uint8Array,
+  body: Extract<ReplyBody, { kind: "file" }>,
+): Promise<void> {
   const { file, segments, length } = body;
   try {
     let position = 0;

@@ -19,11 +19,12 @@ import { formatListingHtml, formatListingJson, prefersJson, readListing } from "
 import { type Endpoint, LogWriter } from "./logs.ts";
 import { REGISTERED_METHODS, type RequestHead } from "./parser.ts";
 import { IS_WINDOWS } from "./platform.ts";
-import { normalizePath, resolvePath, type Root } from "./resolver.ts";
+import { type NormalizedPath, normalizePath, resolvePath, type Root } from "./resolver.ts";
 import {
   bytesReply,
   type ErrorOptions,
   errorReply,
+  type FileOptions,
   redirectReply,
   type Reply,
   representationReply,
@@ -140,16 +141,16 @@ export async function serve(options: ServeOptions): Promise<Server> {
   }
 
   const cache = new FileCache();
-  const answer = (head: RequestHead, info: ConnectionInfo): Promise<Reply> =>
-    answerRequest(head, info, {
-      root,
-      allowStop: options.allowStop,
-      listing: options.listing ?? false,
-      cacheControl: options.cacheControl ?? null,
-      cors: options.cors ?? false,
-      cache,
-      stop,
-    });
+  const context: AnswerContext = {
+    root,
+    allowStop: options.allowStop,
+    listing: options.listing ?? false,
+    fileOptions: { cacheControl: options.cacheControl ?? null },
+    cors: options.cors ?? false,
+    cache,
+    stop,
+  };
+  const answer = (head: RequestHead, info: ConnectionInfo) => answerRequest(head, info, context);
 
   let nextId = 0;
   (async () => {
@@ -196,7 +197,7 @@ interface AnswerContext {
   readonly root: Root;
   readonly allowStop: boolean;
   readonly listing: boolean;
-  readonly cacheControl: string | null;
+  readonly fileOptions: FileOptions;
   readonly cors: boolean;
   readonly cache: FileCache;
   readonly stop: () => Promise<void>;
@@ -230,24 +231,29 @@ const CORS_PREFLIGHT_HEADERS: readonly Header[] = [
  * @param context Root and options.
  * @returns The reply to send.
  */
-async function answerRequest(
+function answerRequest(
   head: RequestHead,
   info: ConnectionInfo,
   context: AnswerContext,
-): Promise<Reply> {
-  const reply = await decideReply(head, info, context);
+): Reply | Promise<Reply> {
+  const reply = decideReply(head, info, context);
   if (!context.cors) return reply;
   const extra = head.method === "OPTIONS"
     ? [...CORS_HEADERS, ...CORS_PREFLIGHT_HEADERS]
     : CORS_HEADERS;
-  return { ...reply, headers: [...reply.headers, ...extra] };
+  const withCors = (r: Reply): Reply => ({ ...r, headers: [...r.headers, ...extra] });
+  return reply instanceof Promise ? reply.then(withCors) : withCors(reply);
 }
 
-async function decideReply(
+/**
+ * The request path in order. A hot file is answered synchronously (no promise at all); every
+ * other answer needs the file system and returns a promise.
+ */
+function decideReply(
   head: RequestHead,
   info: ConnectionInfo,
   context: AnswerContext,
-): Promise<Reply> {
+): Reply | Promise<Reply> {
   const { method } = head;
   // RFC 9110 §9.3.7: OPTIONS (for * or a path) says what is allowed, with no content.
   if (method === "OPTIONS") {
@@ -256,8 +262,8 @@ async function decideReply(
   if (method !== "GET" && method !== "HEAD") {
     // RFC 9110 §15.5.6: 405 must list what is allowed; §15.6.2: 501 for unknown methods.
     return REGISTERED_METHODS.has(method)
-      ? await errorPage(context.root, 405, { method, headers: [["Allow", ALLOW]] })
-      : await errorPage(context.root, 501, { method });
+      ? errorPage(context.root, 405, { method, headers: [["Allow", ALLOW]] })
+      : errorPage(context.root, 501, { method });
   }
   if (context.allowStop && head.path === "/STOP" && isLoopback(info.client.ip)) {
     void context.stop();
@@ -266,13 +272,24 @@ async function decideReply(
   }
   const path = normalizePath(head.path, { dotfiles: context.root.dotfiles, windows: IS_WINDOWS });
   if (path.kind === "bad") {
-    return await errorPage(context.root, 400, { method, detail: `${path.reason}.` });
+    return errorPage(context.root, 400, { method, detail: `${path.reason}.` });
   }
-  if (path.kind === "hidden") return await errorPage(context.root, 404, { method });
-  const options = { cacheControl: context.cacheControl };
+  if (path.kind === "hidden") return errorPage(context.root, 404, { method });
   const key = path.segments.join("/") + (path.directory ? "/" : "");
   const cached = context.cache.lookup(key);
-  if (cached !== null) return representationReply(cached, head, options);
+  if (cached !== null) return representationReply(cached, head, context.fileOptions);
+  return resolveAndReply(head, path, key, context);
+}
+
+/** The cold path: resolve the path on disk, then open, list or redirect. */
+async function resolveAndReply(
+  head: RequestHead,
+  path: NormalizedPath,
+  key: string,
+  context: AnswerContext,
+): Promise<Reply> {
+  const { method } = head;
+  const options = context.fileOptions;
   const resolution = await resolvePath(context.root, path, head.query);
   switch (resolution.kind) {
     case "file": {

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import {
   CSV_COLUMNS,
+  csvFields,
   describeUnparsed,
   formatAccessLine,
   formatCsvRows,
@@ -137,4 +138,29 @@ Deno.test("LogWriter sends console lines to its console sink in order", async ()
   logs.line("two");
   await logs.close();
   assert.deepEqual(seen, ["one\ntwo\n"]);
+});
+
+Deno.test("formatCsvRows() writes exactly what csv-stringify writes for every field shape", async (t) => {
+  const { stringify } = await import("csv-stringify/sync");
+  const targets = [
+    "/plain",
+    "/a,b",
+    '/q"uote',
+    "/line\nbreak",
+    "/cr\rx",
+    " /spaces ",
+    "",
+    "/=cmd|' /C calc'!A0",
+    "/caf\u00e9",
+    '","',
+  ];
+  for (const target of targets) {
+    await t.step(JSON.stringify(target), () => {
+      const r = record({ target, method: target === "" ? "" : "GET" });
+      assert.equal(
+        formatCsvRows([r]),
+        stringify([csvFields(r)], { eof: true, record_delimiter: "unix" }),
+      );
+    });
+  }
 });
