@@ -20,6 +20,8 @@ export const DEFAULT_HOST = "127.0.0.1";
 
 /** Longest timeout accepted, in seconds: a day; longer is a typo, not a wish. */
 const MAX_TIMEOUT_S = 86_400;
+/** Most isolates `--workers` starts: past the core count they only add memory. */
+const MAX_WORKERS = 64;
 /** Most requests `get --keep` sends: a keep-alive check, not a load generator. */
 const MAX_KEEP_REQUESTS = 1000;
 /** Highest TCP port (RFC 6335 §6). */
@@ -50,6 +52,8 @@ export interface ServeCommand {
   readonly cacheControl: string | null;
   /** Add `Access-Control-Allow-Origin: *` to responses. */
   readonly cors: boolean;
+  /** Isolates serving the port (`--workers`). */
+  readonly workers: number;
   /** Whether `--root` was given (else the default root is in use). */
   readonly rootGiven: boolean;
   /** One-line notices to print before starting (e.g. about the port range). */
@@ -94,6 +98,8 @@ Options:
       --dotfiles allow|deny  Serve and list names starting with a dot (default deny: 404).
       --cache-control V   Cache-Control value for file responses (default none).
       --cors              Add Access-Control-Allow-Origin: * to every response.
+      --workers N|auto    Serve with N isolates sharing the port (auto: one per CPU; Linux,
+                          needs --unstable-net; default 1).
   -q, --quiet             No access lines on the console.
   -v, --verbose           Also print connection events.
   -h, --help              Show this help.
@@ -110,13 +116,17 @@ function fail(message: string): Command {
  * Parses and validates the command line.
  *
  * @param args `Deno.args`.
+ * @param cpuCount What `--workers auto` means.
  * @returns The command, or an error with its one-line message and exit code 2.
  * @example
  * ```ts
  * parseCli(["8000"]); // { kind: "serve", port: 8000, root: "./www", … }
  * ```
  */
-export function parseCli(args: readonly string[]): Command {
+export function parseCli(
+  args: readonly string[],
+  cpuCount: number = navigator.hardwareConcurrency,
+): Command {
   const rest = args[0] === "--" ? args.slice(1) : args;
   if (rest[0] === "get") return parseGetArgs(rest.slice(1));
   let parsed;
@@ -140,6 +150,7 @@ export function parseCli(args: readonly string[]): Command {
         dotfiles: { type: "string" },
         "cache-control": { type: "string" },
         cors: { type: "boolean" },
+        workers: { type: "string" },
         quiet: { type: "boolean", short: "q" },
         verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
@@ -204,6 +215,14 @@ export function parseCli(args: readonly string[]): Command {
     return fail("--cache-control must be a non-empty printable ASCII value");
   }
 
+  const workersText = values.workers ?? "1";
+  const workers = workersText === "auto" ? cpuCount : Number(workersText);
+  if (!/^(\d+|auto)$/.test(workersText) || workers < 1 || workers > MAX_WORKERS) {
+    return fail(
+      `--workers must be auto or an integer from 1 to ${MAX_WORKERS}, got "${workersText}"`,
+    );
+  }
+
   return {
     kind: "serve",
     port,
@@ -220,6 +239,7 @@ export function parseCli(args: readonly string[]): Command {
     dotfiles: dotfiles === "allow",
     cacheControl,
     cors: values.cors ?? false,
+    workers,
     rootGiven,
     notices: portNotices(port),
   };

@@ -17,6 +17,7 @@ import { formatHead, type Header } from "./http/head.ts";
 import type { Status } from "./http/status.ts";
 import {
   INITIAL_READ_BUFFER_BYTES,
+  KEPT_READ_BUFFER_BYTES,
   MAX_BODY_BYTES,
   MAX_HEADER_BYTES,
   MAX_REQUEST_LINE_BYTES,
@@ -25,7 +26,7 @@ import {
   describeUnparsed,
   type Endpoint,
   formatAccessLine,
-  type LogWriter,
+  type LogSink,
   type ResponseRecord,
 } from "./logs.ts";
 import { parseRequestHead, type RequestHead } from "./parser.ts";
@@ -80,14 +81,17 @@ interface RequestSummary {
   readonly started: number;
 }
 
-/** A served TCP connection. Call {@linkcode Connection.run} once. */
-export class Connection {
+/**
+ * A served TCP connection. Call {@linkcode Connection.run} once. It is the responder's
+ * {@linkcode Sink}: replies are written through it, so it counts bytes and keeps deadlines.
+ */
+export class Connection implements Sink {
   /** Who is talking. */
   readonly info: ConnectionInfo;
   readonly #conn: Deno.Conn;
   readonly #options: ConnectionOptions;
   readonly #handler: Handler;
-  readonly #logs: LogWriter;
+  readonly #logs: LogSink;
   #buf = new Uint8Array(INITIAL_READ_BUFFER_BYTES);
   #start = 0;
   #end = 0;
@@ -97,7 +101,6 @@ export class Connection {
   #written = 0;
   #stopping = false;
   #timedOut = false;
-  readonly #sink: Sink = { write: (bytes) => this.#writeAll(bytes) };
   /** The version in every status line: `--protocol 1.0` answers as HTTP/1.0. */
   readonly #statusVersion: string;
 
@@ -113,7 +116,7 @@ export class Connection {
     info: ConnectionInfo,
     options: ConnectionOptions,
     handler: Handler,
-    logs: LogWriter,
+    logs: LogSink,
   ) {
     this.#conn = conn;
     this.info = info;
@@ -190,8 +193,9 @@ export class Connection {
   async #readHead(): Promise<RequestHead | null> {
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
-      // A request that needed a big buffer should not pin it for the rest of a long connection.
-      if (this.#buf.length > INITIAL_READ_BUFFER_BYTES) {
+      // A client that needed a bigger buffer (a browser's head) keeps one for its next request,
+      // but a huge head should not pin a huge buffer for the rest of a long connection.
+      if (this.#buf.length > KEPT_READ_BUFFER_BYTES) {
         this.#buf = new Uint8Array(INITIAL_READ_BUFFER_BYTES);
       }
     }
@@ -330,7 +334,7 @@ export class Connection {
     let ok = true;
     try {
       this.#deadline = performance.now() + this.#options.idleTimeoutMs;
-      await writeReply(this.#sink, wire.bytes, body);
+      await writeReply(this, wire.bytes, body);
     } catch (error) {
       ok = false;
       if (!isConnectionError(error) && this.#state !== "closed") {
@@ -390,6 +394,10 @@ export class Connection {
   }
 
   /** Writes all bytes, refreshing the send deadline as the client drains them. */
+  write(bytes: Uint8Array): Promise<void> {
+    return this.#writeAll(bytes);
+  }
+
   async #writeAll(bytes: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < bytes.length) {

@@ -38,8 +38,11 @@ export const DEFAULT_IDLE_TIMEOUT_S = 10;
 /** Seconds in-flight responses get to finish after a stop signal before sockets are cut. */
 export const SHUTDOWN_GRACE_S = 5;
 
-/** First read buffer per connection: a typical request fits, and 10k idle sockets stay small. */
-export const INITIAL_READ_BUFFER_BYTES = 4 * 1024;
+/** First read buffer per connection: wrk and curl heads fit; 10k idle sockets stay small. */
+export const INITIAL_READ_BUFFER_BYTES = 512;
+
+/** Largest read buffer kept between requests: a browser's ~1.5 KiB head fits in one read. */
+export const KEPT_READ_BUFFER_BYTES = 4 * 1024;
 
 /** Chunk size for streaming file bodies: large enough for throughput, small enough for memory. */
 export const FILE_CHUNK_BYTES = 256 * 1024;

@@ -236,6 +236,85 @@ export function describeUnparsed(bytes: Uint8Array): UnparsedRequest {
     : { requestLine: line, method: "-", target: "-", version: "-" };
 }
 
+/** Where a server's responses and console lines go: the writer itself, or a worker's relay. */
+export interface LogSink {
+  /** Records a response in both logs. */
+  record(record: ResponseRecord): void;
+  /** Queues a console line (no line break). */
+  line(text: string): void;
+  /** Writes (or hands on) everything recorded so far. */
+  flush(): Promise<void>;
+  /** Flushes and stops; later records are still accepted and need another flush. */
+  close(): Promise<void>;
+}
+
+/** Log text formatted elsewhere (a worker), appended whole so entries never interleave. */
+export interface LogBatch {
+  readonly responses: string;
+  readonly sockets: string;
+  readonly lines: readonly string[];
+}
+
+/**
+ * Collects a worker's log text and hands it to `send` in batches (every
+ * {@linkcode LOG_FLUSH_INTERVAL_MS}, or sooner past {@linkcode LOG_FLUSH_THRESHOLD_BYTES}), for
+ * the one {@linkcode LogWriter} in the main isolate to append.
+ */
+export class LogRelay implements LogSink {
+  readonly #send: (batch: LogBatch) => void;
+  readonly #console: boolean;
+  #responses = "";
+  #sockets = "";
+  #lines: string[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * @param send Posts a batch to the writer.
+   * @param console Whether console lines are wanted.
+   */
+  constructor(send: (batch: LogBatch) => void, console: boolean) {
+    this.#send = send;
+    this.#console = console;
+  }
+
+  record(record: ResponseRecord): void {
+    this.#responses += formatResponseEntry(record);
+    this.#sockets += formatCsvRows([record]);
+    this.#schedule();
+  }
+
+  line(text: string): void {
+    if (!this.#console) return;
+    this.#lines.push(text);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#responses.length + this.#sockets.length >= LOG_FLUSH_THRESHOLD_BYTES) {
+      void this.flush();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => void this.flush(), LOG_FLUSH_INTERVAL_MS);
+    }
+  }
+
+  flush(): Promise<void> {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#responses.length > 0 || this.#lines.length > 0) {
+      this.#send({ responses: this.#responses, sockets: this.#sockets, lines: this.#lines });
+      this.#responses = this.#sockets = "";
+      this.#lines = [];
+    }
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return this.flush();
+  }
+}
+
 /** Options for {@linkcode LogWriter}. */
 export interface LogWriterOptions {
   /** Where console lines go; `null` for none. */
@@ -250,7 +329,7 @@ export interface LogWriterOptions {
  * and the text is encoded and written every {@linkcode LOG_FLUSH_INTERVAL_MS}, or sooner when
  * it passes {@linkcode LOG_FLUSH_THRESHOLD_BYTES}.
  */
-export class LogWriter {
+export class LogWriter implements LogSink {
   readonly #dir: string;
   readonly #console: ((text: string) => Promise<void>) | null;
   readonly #warn: (message: string) => void;
@@ -290,6 +369,14 @@ export class LogWriter {
   line(text: string): void {
     if (this.#console === null) return;
     this.#consoleLines.push(text);
+    this.#schedule();
+  }
+
+  /** Appends a batch formatted by a worker's {@linkcode LogRelay}, whole. */
+  append(batch: LogBatch): void {
+    this.#responsesText += batch.responses;
+    this.#socketsText += batch.sockets;
+    if (this.#console !== null) this.#consoleLines.push(...batch.lines);
     this.#schedule();
   }
 

@@ -16,7 +16,7 @@ import type { Header } from "./http/head.ts";
 import type { ErrorStatus } from "./http/status.ts";
 import { MAX_ERROR_PAGE_BYTES, SHUTDOWN_GRACE_S } from "./limits.ts";
 import { formatListingHtml, formatListingJson, prefersJson, readListing } from "./listing.ts";
-import { type Endpoint, LogWriter } from "./logs.ts";
+import { type Endpoint, type LogSink, LogWriter } from "./logs.ts";
 import { REGISTERED_METHODS, type RequestHead } from "./parser.ts";
 import { IS_WINDOWS } from "./platform.ts";
 import { type NormalizedPath, normalizePath, resolvePath, type Root } from "./resolver.ts";
@@ -72,6 +72,14 @@ export interface ServeOptions {
   readonly cacheControl?: string | null;
   /** Add `Access-Control-Allow-Origin: *`. @default false */
   readonly cors?: boolean;
+  /** Share the port with other isolates (SO_REUSEPORT; Linux, `--unstable-net`). @default false */
+  readonly reusePort?: boolean;
+  /** Connection ids are `offset + step * n`, so workers never hand out the same id. */
+  readonly connectionIds?: { readonly offset: number; readonly step: number };
+  /** Where responses are logged; by default a {@linkcode LogWriter} on `logDir`. */
+  readonly logs?: LogSink;
+  /** What `GET /STOP` does; by default it stops this server. */
+  readonly requestStop?: () => void;
 }
 
 /** A running server. */
@@ -93,11 +101,13 @@ export interface Server {
  */
 export async function serve(options: ServeOptions): Promise<Server> {
   const root: Root = { realPath: await Deno.realPath(options.root), dotfiles: options.dotfiles };
-  const listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
-  const consoleWanted = !options.quiet || options.verbose;
-  const logs = new LogWriter(options.logDir, {
-    console: consoleWanted ? (text) => writeStdout(text) : null,
+  const listener = Deno.listen({
+    hostname: options.host,
+    port: options.port,
+    transport: "tcp",
+    ...(options.reusePort ? { reusePort: true } : {}),
   });
+  const logs = options.logs ?? createLogWriter(options);
   const connectionOptions: ConnectionOptions = {
     headerTimeoutMs: options.headerTimeoutS * 1000,
     idleTimeoutMs: options.idleTimeoutS * 1000,
@@ -148,11 +158,12 @@ export async function serve(options: ServeOptions): Promise<Server> {
     fileOptions: { cacheControl: options.cacheControl ?? null },
     cors: options.cors ?? false,
     cache,
-    stop,
+    requestStop: options.requestStop ?? (() => void stop()),
   };
   const answer = (head: RequestHead, info: ConnectionInfo) => answerRequest(head, info, context);
 
-  let nextId = 0;
+  const ids = options.connectionIds ?? { offset: 0, step: 1 };
+  let count = 0;
   (async () => {
     while (stopping === null) {
       let conn: Deno.Conn;
@@ -170,7 +181,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
         break;
       }
       const info: ConnectionInfo = {
-        id: ++nextId,
+        id: ids.offset + ids.step * ++count,
         client: endpointOf(conn.remoteAddr),
         server: endpointOf(conn.localAddr),
       };
@@ -192,6 +203,22 @@ export async function serve(options: ServeOptions): Promise<Server> {
   return { addr: listener.addr as Deno.NetAddr, finished, stop };
 }
 
+/**
+ * Creates the log writer of a server: both files in the log dir, and the console unless quiet
+ * (and not verbose).
+ *
+ * @param options Log dir and console switches.
+ * @returns The writer.
+ */
+export function createLogWriter(
+  options: Pick<ServeOptions, "logDir" | "quiet" | "verbose">,
+): LogWriter {
+  const consoleWanted = !options.quiet || options.verbose;
+  return new LogWriter(options.logDir, {
+    console: consoleWanted ? (text) => writeStdout(text) : null,
+  });
+}
+
 /** What the request handler needs from the server. */
 interface AnswerContext {
   readonly root: Root;
@@ -200,7 +227,7 @@ interface AnswerContext {
   readonly fileOptions: FileOptions;
   readonly cors: boolean;
   readonly cache: FileCache;
-  readonly stop: () => Promise<void>;
+  readonly requestStop: () => void;
 }
 
 /** Added to every response with `--cors`: any origin may read files, and see range fields. */
@@ -266,7 +293,7 @@ function decideReply(
       : errorPage(context.root, 501, { method });
   }
   if (context.allowStop && head.path === "/STOP" && isLoopback(info.client.ip)) {
-    void context.stop();
+    context.requestStop();
     const text = new TextEncoder().encode("sockserve is stopping.\n");
     return bytesReply(200, text, "text/plain; charset=utf-8", method, { close: true });
   }

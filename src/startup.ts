@@ -7,7 +7,8 @@
 
 import { fileURLToPath } from "node:url";
 import { DEFAULT_ROOT, formatServerUrl, type ServeCommand } from "./cli.ts";
-import { serve, type Server } from "./server.ts";
+import type { Server } from "./server.ts";
+import { canSharePort, serveWithWorkers } from "./workers.ts";
 
 /** A failure to start: the one line to print on stderr and the exit code. */
 export class StartupError extends Error {
@@ -29,6 +30,12 @@ export class StartupError extends Error {
  * where this URL points into the binary's own file system.
  */
 export const BUNDLED_ROOT: string = fileURLToPath(new URL("../www", import.meta.url));
+
+/**
+ * sockserve's own folder: a worker isolate loads its modules (and deno.json, node_modules) from
+ * it, and Deno checks read access for every module a worker imports.
+ */
+const WORKER_SOURCE: string = fileURLToPath(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
 
 /** The folder to serve and why it was chosen (shown by --help). */
 export interface RootChoice {
@@ -74,6 +81,12 @@ export function checkPermissions(command: ServeCommand): void {
   if (missing({ name: "read", path: command.root })) {
     throw new StartupError(
       `Read access to "${command.root}" is not granted: add --allow-read=${command.root}`,
+      2,
+    );
+  }
+  if (command.workers > 1 && missing({ name: "read", path: WORKER_SOURCE })) {
+    throw new StartupError(
+      `--workers loads sockserve's modules in each isolate: add --allow-read=${WORKER_SOURCE}`,
       2,
     );
   }
@@ -138,10 +151,23 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
   const command = { ...options, root: chooseRoot(options).root };
   checkPermissions(command);
   await prepareFolders(command);
+  let workers = command.workers;
+  if (workers > 1 && !canSharePort()) {
+    console.error(
+      `--workers needs Linux's SO_REUSEPORT; serving with one isolate on ${Deno.build.os}.`,
+    );
+    workers = 1;
+  }
   let server: Server;
   try {
-    server = await serve({ ...command, colour });
+    server = await serveWithWorkers({ ...command, colour }, workers);
   } catch (error) {
+    if (error instanceof Error && /unstable/i.test(error.message)) {
+      throw new StartupError(
+        "--workers needs Deno's --unstable-net flag (deno run --unstable-net …)",
+        2,
+      );
+    }
     if (error instanceof Deno.errors.AddrInUse) {
       throw new StartupError(`Port ${command.port} on ${command.host} is already in use.`, 1);
     }
