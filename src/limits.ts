@@ -68,8 +68,8 @@ export const MAX_LISTING_ENTRIES = 5000;
 /** Largest custom error page (404.html, …) used; a bigger one is ignored for the built-in. */
 export const MAX_ERROR_PAGE_BYTES = 64 * 1024;
 
-/** Largest file kept in the hot-file cache: pages and icons, not media (streamed instead). */
-export const MAX_CACHED_FILE_BYTES = 64 * 1024;
+/** Largest file kept in the hot-file cache: pages, scripts, images; media is streamed instead. */
+export const MAX_CACHED_FILE_BYTES = 1024 * 1024;
 
 /** Most bytes the hot-file cache holds in all; least recently used files leave first. */
 export const MAX_CACHE_BYTES = 32 * 1024 * 1024;
