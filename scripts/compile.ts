@@ -24,6 +24,12 @@ export const TARGETS = [
   "x86_64-pc-windows-msvc",
 ] as const;
 
+/**
+ * V8 flags baked into binaries, as in `deno task serve`: a 2 MiB young generation keeps a busy
+ * server's memory near 90 MB instead of ~200 MB, at no measurable cost in throughput.
+ */
+export const V8_FLAGS = "--max-semi-space-size=2";
+
 /** A `deno compile` target. */
 export type Target = typeof TARGETS[number];
 
@@ -57,7 +63,8 @@ export function outputName(target: Target, locked: boolean): string {
  * The general binary gets `--allow-net --allow-read --allow-write`: a root chosen at run time
  * cannot be known at build time, so confinement is sockserve's resolver. A locked build bakes
  * `--root` and `--log-dir` in and scopes `--allow-read`/`--allow-write` to exactly those paths,
- * so Deno itself refuses anything else. `--unstable-net` is for `--workers` (SO_REUSEPORT).
+ * so Deno itself refuses anything else. `--unstable-net` is for `--workers` (SO_REUSEPORT), whose
+ * worker module is included explicitly.
  *
  * @param target The target.
  * @param options Output folder and, for a locked build, its paths.
@@ -83,7 +90,8 @@ export function compilePlan(
       "--output",
       output,
       "--unstable-net",
-      ...(locked === null ? ["--include", "www"] : []),
+      `--v8-flags=${V8_FLAGS}`,
+      ...(locked === null ? ["--include", "www", "--include", "src/worker.ts"] : []),
       ...permissions,
       "main.ts",
       ...baked,
