@@ -6,6 +6,7 @@
 
 import { parseArgs } from "node:util";
 import type { GetOptions } from "./client.ts";
+import type { ServeOptions } from "./server.ts";
 import { DEFAULT_HEADER_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S } from "./limits.ts";
 import { VERSION } from "./version.ts";
 
@@ -31,27 +32,17 @@ const FIRST_REGISTERED_PORT = 1024;
 /** Ports from this one up are dynamic (RFC 6335 §6): nothing else should claim them. */
 const FIRST_DYNAMIC_PORT = 49_152;
 
-/** Validated options of `sockserve serve`. */
-export interface ServeCommand {
+/** Validated options of `sockserve serve`: the server's options plus what startup decides. */
+export interface ServeCommand extends
+  Required<
+    Omit<
+      ServeOptions,
+      "colour" | "reusePort" | "connectionIds" | "logs" | "requestStop" | "cacheControl"
+    >
+  > {
   readonly kind: "serve";
-  readonly port: number;
-  readonly root: string;
-  readonly host: string;
-  readonly logDir: string;
-  readonly headerTimeoutS: number;
-  readonly idleTimeoutS: number;
-  readonly protocol: "1.0" | "1.1";
-  readonly allowStop: boolean;
-  readonly quiet: boolean;
-  readonly verbose: boolean;
-  /** List directories without index.html. */
-  readonly listing: boolean;
-  /** Serve (and list) dotfiles: `--dotfiles allow`. */
-  readonly dotfiles: boolean;
   /** Cache-Control for file responses, or null for none. */
   readonly cacheControl: string | null;
-  /** Add `Access-Control-Allow-Origin: *` to responses. */
-  readonly cors: boolean;
   /** Isolates serving the port (`--workers`). */
   readonly workers: number;
   /** Whether `--root` was given (else the default root is in use). */

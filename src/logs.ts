@@ -262,11 +262,7 @@ export interface LogBatch {
  */
 export class LogRelay implements LogSink {
   readonly #send: (batch: LogBatch) => void;
-  readonly #console: boolean;
-  #responses = "";
-  #sockets = "";
-  #lines: string[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #pending: PendingLogs;
 
   /**
    * @param send Posts a batch to the writer.
@@ -274,44 +270,100 @@ export class LogRelay implements LogSink {
    */
   constructor(send: (batch: LogBatch) => void, console: boolean) {
     this.#send = send;
-    this.#console = console;
+    this.#pending = new PendingLogs(console, () => void this.flush());
   }
 
   record(record: ResponseRecord): void {
-    this.#responses += formatResponseEntry(record);
-    this.#sockets += formatCsvRows([record]);
-    this.#schedule();
+    this.#pending.record(record);
   }
 
+  line(text: string): void {
+    this.#pending.line(text);
+  }
+
+  flush(): Promise<void> {
+    const batch = this.#pending.take();
+    if (batch !== null) this.#send(batch);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return this.flush();
+  }
+}
+
+/**
+ * Log text waiting to be written, and the rule for when it is due: after
+ * {@linkcode LOG_FLUSH_INTERVAL_MS}, or at once past {@linkcode LOG_FLUSH_THRESHOLD_BYTES}.
+ * Appending to a string builds a rope in O(1); it is flattened once, when taken.
+ */
+class PendingLogs {
+  readonly #console: boolean;
+  readonly #due: () => void;
+  #responses = "";
+  #sockets = "";
+  #lines: string[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * @param console Whether console lines are kept.
+   * @param due Called when the text should be written.
+   */
+  constructor(console: boolean, due: () => void) {
+    this.#console = console;
+    this.#due = due;
+  }
+
+  /** Formats a response into both logs' text. */
+  record(record: ResponseRecord): void {
+    this.append(formatResponseEntry(record), formatCsvRows([record]), []);
+  }
+
+  /** Adds a console line, if console lines are kept. */
   line(text: string): void {
     if (!this.#console) return;
     this.#lines.push(text);
     this.#schedule();
   }
 
-  #schedule(): void {
-    if (this.#responses.length + this.#sockets.length >= LOG_FLUSH_THRESHOLD_BYTES) {
-      void this.flush();
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => void this.flush(), LOG_FLUSH_INTERVAL_MS);
-    }
+  /** Adds text formatted elsewhere, whole. */
+  append(responses: string, sockets: string, lines: readonly string[]): void {
+    this.#responses += responses;
+    this.#sockets += sockets;
+    if (this.#console && lines.length > 0) this.#lines.push(...lines);
+    this.#schedule();
   }
 
-  flush(): Promise<void> {
+  /** Takes everything pending (null when there is nothing) and cancels the timer. */
+  take(): LogBatch | null {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#responses.length > 0 || this.#lines.length > 0) {
-      this.#send({ responses: this.#responses, sockets: this.#sockets, lines: this.#lines });
-      this.#responses = this.#sockets = "";
-      this.#lines = [];
-    }
-    return Promise.resolve();
+    if (this.#responses.length === 0 && this.#lines.length === 0) return null;
+    const batch = { responses: this.#responses, sockets: this.#sockets, lines: this.#lines };
+    this.#responses = this.#sockets = "";
+    this.#lines = [];
+    return batch;
   }
 
-  close(): Promise<void> {
-    return this.flush();
+  /** Asks for a later call of `due` (a retry after a failed write). */
+  retryLater(delayMs: number): void {
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      this.#due();
+    }, delayMs);
+  }
+
+  #schedule(): void {
+    if (this.#responses.length + this.#sockets.length >= LOG_FLUSH_THRESHOLD_BYTES) {
+      this.#due();
+    } else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#due();
+      }, LOG_FLUSH_INTERVAL_MS);
+    }
   }
 }
 
@@ -333,13 +385,10 @@ export class LogWriter implements LogSink {
   readonly #dir: string;
   readonly #console: ((text: string) => Promise<void>) | null;
   readonly #warn: (message: string) => void;
-  #consoleLines: string[] = [];
-  #responsesText = "";
-  #socketsText = "";
+  readonly #pending: PendingLogs;
   /** Batches whose write failed, oldest first, kept (bounded) until the log dir works again. */
   #unwritten: { responses: Uint8Array; sockets: Uint8Array }[] = [];
   #unwrittenBytes = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> = Promise.resolve();
   /** A flush is queued and has not started: more records join it instead of queueing another. */
   #queued = false;
@@ -355,50 +404,26 @@ export class LogWriter implements LogSink {
     this.#dir = dir;
     this.#console = options.console ?? null;
     this.#warn = options.warn ?? ((message) => console.error(message));
+    this.#pending = new PendingLogs(this.#console !== null, () => void this.flush());
   }
 
-  /** Formats a response into both logs' batches. */
+  /** Formats a response into both logs' pending text. */
   record(record: ResponseRecord): void {
-    // Appending to a string builds a rope in O(1); it is flattened and encoded once per batch.
-    this.#responsesText += formatResponseEntry(record);
-    this.#socketsText += formatCsvRows([record]);
-    this.#schedule();
+    this.#pending.record(record);
   }
 
   /** Queues a console line (no line break). */
   line(text: string): void {
-    if (this.#console === null) return;
-    this.#consoleLines.push(text);
-    this.#schedule();
+    this.#pending.line(text);
   }
 
   /** Appends a batch formatted by a worker's {@linkcode LogRelay}, whole. */
   append(batch: LogBatch): void {
-    this.#responsesText += batch.responses;
-    this.#socketsText += batch.sockets;
-    if (this.#console !== null) this.#consoleLines.push(...batch.lines);
-    this.#schedule();
-  }
-
-  /** Whether console lines are wanted at all (so callers can skip formatting them). */
-  get console(): boolean {
-    return this.#console !== null;
-  }
-
-  #schedule(): void {
-    if (this.#responsesText.length + this.#socketsText.length >= LOG_FLUSH_THRESHOLD_BYTES) {
-      void this.flush();
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => void this.flush(), LOG_FLUSH_INTERVAL_MS);
-    }
+    this.#pending.append(batch.responses, batch.sockets, batch.lines);
   }
 
   /** Writes everything recorded so far; resolves when it is on disk (or has failed and warned). */
   flush(): Promise<void> {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
     if (this.#queued) return this.#flushing;
     this.#queued = true;
     this.#flushing = this.#flushing.then(() => {
@@ -415,17 +440,15 @@ export class LogWriter implements LogSink {
   }
 
   async #writeBatch(): Promise<void> {
-    const lines = this.#consoleLines;
-    this.#consoleLines = [];
-    if (lines.length > 0 && this.#console !== null) {
-      await this.#console(lines.join("\n") + "\n").catch(() => {});
+    const taken = this.#pending.take();
+    if (taken !== null && taken.lines.length > 0 && this.#console !== null) {
+      await this.#console(taken.lines.join("\n") + "\n").catch(() => {});
     }
-    if (this.#responsesText.length > 0) {
+    if (taken !== null && taken.responses.length > 0) {
       const batch = {
-        responses: encoder.encode(this.#responsesText),
-        sockets: encoder.encode(this.#socketsText),
+        responses: encoder.encode(taken.responses),
+        sockets: encoder.encode(taken.sockets),
       };
-      this.#responsesText = this.#socketsText = "";
       this.#unwritten.push(batch);
       this.#unwrittenBytes += batch.responses.length + batch.sockets.length;
     }
@@ -456,9 +479,7 @@ export class LogWriter implements LogSink {
       }
       this.#failing = true;
       this.#bound();
-      if (this.#timer === undefined && !this.#closed) {
-        this.#timer = setTimeout(() => void this.flush(), LOG_FLUSH_INTERVAL_MS * 10);
-      }
+      if (!this.#closed) this.#pending.retryLater(LOG_FLUSH_INTERVAL_MS * LOG_RETRY_INTERVALS);
     } finally {
       files?.responses.close();
       files?.sockets.close();
@@ -481,6 +502,9 @@ export class LogWriter implements LogSink {
 }
 
 const encoder = new TextEncoder();
+
+/** Flush intervals to wait before retrying a log dir that failed. */
+const LOG_RETRY_INTERVALS = 10;
 
 /** The open log files; `socketsIsNew` says the CSV still needs its column row. */
 interface LogFiles {

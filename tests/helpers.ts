@@ -289,3 +289,9 @@ export async function eventually(
   }
   throw new Error(`Gave up waiting: ${what}`);
 }
+
+/** Resident memory of a process in bytes, from `ps` (Deno guards /proc behind --allow-all). */
+export async function residentBytes(pid: number): Promise<number> {
+  const ps = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)] }).output();
+  return Number(new TextDecoder().decode(ps.stdout).trim()) * 1024;
+}

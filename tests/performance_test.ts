@@ -6,7 +6,15 @@
 
 import assert from "node:assert/strict";
 import { CSV_COLUMNS, RESPONSES_FILE, SOCKETS_FILE } from "../src/logs.ts";
-import { exchange, get, makeTree, request, splitResponses, startServer } from "./helpers.ts";
+import {
+  exchange,
+  get,
+  makeTree,
+  request,
+  residentBytes,
+  splitResponses,
+  startServer,
+} from "./helpers.ts";
 
 /** sockserve's folder: worker isolates load their modules from it. */
 const SOURCE = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -139,12 +147,7 @@ Deno.test("10,000 idle keep-alive connections are held and the server still answ
       .output();
   assert.ok((await raise(server.process.pid)).success);
   assert.ok((await raise(Deno.pid)).success);
-  const rss = async () => {
-    const ps = await new Deno.Command("ps", {
-      args: ["-o", "rss=", "-p", String(server.process.pid)],
-    }).output();
-    return Number(new TextDecoder().decode(ps.stdout).trim()) * 1024;
-  };
+  const rss = () => residentBytes(server.process.pid);
   const before = await rss();
   const idle: Deno.Conn[] = [];
   try {

@@ -10,6 +10,7 @@ import {
   makeTree,
   readToEnd,
   request,
+  residentBytes,
   splitResponses,
   startServer,
   writeAll,
@@ -397,13 +398,7 @@ Deno.test("a large file is streamed byte-exact without the server reading it who
     await file.write(bytes("TAIL"));
   }
   await using server = await startServer({ root, args: ["--quiet"] });
-  const rss = async () => {
-    // Deno guards /proc behind --allow-all, so ask ps (kilobytes).
-    const ps = await new Deno.Command("ps", {
-      args: ["-o", "rss=", "-p", String(server.process.pid)],
-    }).output();
-    return Number(new TextDecoder().decode(ps.stdout).trim()) * 1024;
-  };
+  const rss = () => residentBytes(server.process.pid);
   const before = await rss();
   using conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   await writeAll(conn, bytes(get("/big.bin")));
