@@ -386,11 +386,11 @@ Deno.test("the server keeps answering other clients while one client stalls mid-
   assert.equal((await request(server.port, get("/hello.txt"))).body, "hello\n");
 });
 
-Deno.test("a large file is streamed byte-exact without the server reading it whole", {
+Deno.test("a 4 GiB file is streamed whole while the server grows by a few MiB at most", {
   ignore: Deno.build.os !== "linux",
 }, async () => {
   const root = await site();
-  const size = 512 * 1024 * 1024;
+  const size = 4 * 1024 * 1024 * 1024;
   {
     using file = await Deno.open(`${root}/big.bin`, { write: true, create: true });
     await file.truncate(size); // sparse: no disk, all zero bytes
@@ -411,13 +411,14 @@ Deno.test("a large file is streamed byte-exact without the server reading it who
     if (n === null) break;
     total += n;
     tail = (tail + new TextDecoder().decode(buf.subarray(Math.max(0, n - 4), n))).slice(-4);
-    if (total % (64 * 1024 * 1024) < n) peak = Math.max(peak, await rss());
+    if (total % (256 * 1024 * 1024) < n) peak = Math.max(peak, await rss());
   }
   const headLength = total - size;
   assert.ok(headLength > 0 && headLength < 400, `head of ${headLength} bytes`);
   assert.equal(tail, "TAIL");
   const grown = peak - before;
-  assert.ok(grown < 64 * 1024 * 1024, `server RSS grew by ${grown} bytes while sending ${size}`);
+  // A few MiB: the stream buffer, plus the runtime's own growth under load.
+  assert.ok(grown < 16 * 1024 * 1024, `server RSS grew by ${grown} bytes while sending ${size}`);
 });
 
 Deno.test("--host ::1 listens on IPv6 loopback and logs bracketed endpoints", async () => {
