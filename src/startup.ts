@@ -7,6 +7,7 @@
 
 import { fileURLToPath } from "node:url";
 import { DEFAULT_ROOT, formatServerUrl, type ServeCommand } from "./cli.ts";
+import { relativeInside } from "./resolver.ts";
 import type { Server } from "./server.ts";
 import { canSharePort, serveWithWorkers } from "./workers.ts";
 
@@ -137,6 +138,28 @@ export async function prepareFolders(command: ServeCommand): Promise<void> {
       2,
     );
   }
+  const warning = await logDirWarning(command.root, command.logDir);
+  if (warning !== null) console.error(warning);
+}
+
+/**
+ * Returns a warning when the log dir lies inside the served root, where anyone could download
+ * the logs (client addresses, every request); null otherwise, or when it cannot be checked
+ * (no read access to the log dir means it is not under the readable root).
+ *
+ * @param root The served root.
+ * @param logDir The log dir.
+ * @returns The warning line, or null.
+ */
+export async function logDirWarning(root: string, logDir: string): Promise<string | null> {
+  try {
+    const [realRoot, realLogs] = await Promise.all([Deno.realPath(root), Deno.realPath(logDir)]);
+    if (relativeInside(realRoot, realLogs) === null) return null;
+  } catch {
+    return null;
+  }
+  return `Warning: log dir "${logDir}" is inside the served root "${root}", so anyone can ` +
+    `download the logs; choose a --log-dir outside it.`;
 }
 
 /**

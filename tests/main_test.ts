@@ -62,7 +62,7 @@ Deno.test("a port already in use is one line and exit 1, after the port-range no
   const dir = await makeTree({ "index.html": "x" });
   using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (busy.addr as Deno.NetAddr).port;
-  const result = await run(["-p", String(port), "-d", dir, "--log-dir", `${dir}/logs`]);
+  const result = await run(["-p", String(port), "-d", dir, "--log-dir", await Deno.makeTempDir()]);
   assert.equal(result.code, 1);
   assert.equal(
     result.stderr,
@@ -249,4 +249,14 @@ Deno.test("without --root, ./www in the current folder is preferred", async () =
   });
   assert.equal(server.stdout(), `Serving ./www at http://127.0.0.1:${server.port}/\n`);
   assert.equal((await request(server.port, get("/"))).body, "local site");
+});
+
+Deno.test("a log dir inside the served root gets a warning on stderr", async () => {
+  const root = await makeTree({ "index.html": "x" });
+  await using server = await startServer({ root, logDir: `${root}/logs`, args: ["--quiet"] });
+  await eventually(() => server.stderr().includes("Warning"), "the warning");
+  assert.equal(
+    server.stderr(),
+    `Warning: log dir "${root}/logs" is inside the served root "${root}", so anyone can download the logs; choose a --log-dir outside it.\n`,
+  );
 });
