@@ -421,11 +421,29 @@ function parseFieldLine(buf: Uint8Array, start: number, end: number): FieldLine 
   };
 }
 
-/** Splits a comma-separated field value into trimmed, non-empty, lower-case members. */
+/**
+ * Trims optional whitespace (RFC 9110 §5.6.3: SP and HTAB only). `String#trim` would also strip
+ * Latin-1 0xA0 and other Unicode spaces, and a framing field that one parser trims and another
+ * does not is how requests get smuggled.
+ *
+ * @param text A list member or field value.
+ * @returns The text without leading and trailing SP/HTAB.
+ */
+export function trimOws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && (text.charCodeAt(start) === SP || text.charCodeAt(start) === HTAB)) start++;
+  while (end > start && (text.charCodeAt(end - 1) === SP || text.charCodeAt(end - 1) === HTAB)) {
+    end--;
+  }
+  return text.slice(start, end);
+}
+
+/** Splits a comma-separated field value into OWS-trimmed, non-empty, lower-case members. */
 export function listMembers(value: string): string[] {
   const members: string[] = [];
   for (const part of value.split(",")) {
-    const member = part.trim().toLowerCase();
+    const member = trimOws(part).toLowerCase();
     if (member !== "") members.push(member);
   }
   return members;
@@ -440,7 +458,7 @@ export function listMembers(value: string): string[] {
 export function parseContentLength(value: string): number | null {
   let length: number | null = null;
   for (const part of value.split(",")) {
-    const digits = part.trim();
+    const digits = trimOws(part);
     if (!/^[0-9]+$/.test(digits) || digits.length > MAX_CONTENT_LENGTH_DIGITS) return null;
     const n = Number(digits);
     if (length !== null && n !== length) return null;

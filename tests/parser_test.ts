@@ -448,6 +448,26 @@ const ROWS: readonly Row[] = [
     expect: { status: 501, code: "unknown-transfer-coding" },
   },
   {
+    name: "a Content-Length padded with 0xA0 (not OWS)",
+    raw: `POST / HTTP/1.1\r\n${H}Content-Length: 5\xa0\r\n\r\n`,
+    expect: { status: 400, code: "bad-content-length" },
+  },
+  {
+    name: "a Content-Length prefixed with 0xA0",
+    raw: `POST / HTTP/1.1\r\n${H}Content-Length: \xa05\r\n\r\n`,
+    expect: { status: 400, code: "bad-content-length" },
+  },
+  {
+    name: "chunked padded with 0xA0 is not chunked",
+    raw: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\xa0\r\n\r\n`,
+    expect: { status: 501, code: "unknown-transfer-coding" },
+  },
+  {
+    name: "chunked prefixed with 0xA0 is not chunked",
+    raw: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: \xa0chunked\r\n\r\n`,
+    expect: { status: 501, code: "unknown-transfer-coding" },
+  },
+  {
     name: "chunked applied twice",
     raw: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked, chunked\r\n\r\n`,
     expect: { status: 400, code: "bad-transfer-encoding" },
