@@ -304,6 +304,7 @@ class PendingLogs {
   #sockets = "";
   #lines: string[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #dropped = 0;
 
   /**
    * @param console Whether console lines are kept.
@@ -328,10 +329,23 @@ class PendingLogs {
 
   /** Adds text formatted elsewhere, whole. */
   append(responses: string, sockets: string, lines: readonly string[]): void {
+    // Past the bound the disk is not keeping up (or hangs): drop, count, and say so later,
+    // rather than grow without limit.
+    if (this.#responses.length + this.#sockets.length > MAX_PENDING_LOG_BYTES) {
+      this.#dropped++;
+      return;
+    }
     this.#responses += responses;
     this.#sockets += sockets;
     if (this.#console && lines.length > 0) this.#lines.push(...lines);
     this.#schedule();
+  }
+
+  /** Takes the count of records dropped since the last call. */
+  takeDropped(): number {
+    const dropped = this.#dropped;
+    this.#dropped = 0;
+    return dropped;
   }
 
   /** Takes everything pending (null when there is nothing) and cancels the timer. */
@@ -395,6 +409,10 @@ export class LogWriter implements LogSink {
   #failing = false;
   #closed = false;
   #dropped = 0;
+  #consoleQueue: string[] = [];
+  #consoleBusy = false;
+  #consoleDropped = 0;
+  #consoleWriting: Promise<void> = Promise.resolve();
 
   /**
    * @param dir The log dir; it must exist.
@@ -437,12 +455,51 @@ export class LogWriter implements LogSink {
   async close(): Promise<void> {
     this.#closed = true;
     await this.flush();
+    // A console nobody reads must not hold the exit hostage: wait for it, but not forever.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#consoleWriting,
+      new Promise((resolve) => timer = setTimeout(resolve, CONSOLE_CLOSE_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Writes console lines without ever holding up the log files: while a console write is
+   * pending (stdout piped to a reader that stopped reading), new lines wait in a bounded queue
+   * and the excess is dropped and counted.
+   */
+  #writeConsole(lines: readonly string[]): void {
+    if (this.#console === null) return;
+    const room = MAX_PENDING_CONSOLE_LINES - this.#consoleQueue.length;
+    if (lines.length > room) this.#consoleDropped += lines.length - Math.max(room, 0);
+    if (room > 0) this.#consoleQueue.push(...lines.slice(0, room));
+    if (this.#consoleBusy) return;
+    this.#consoleBusy = true;
+    const write = this.#console;
+    this.#consoleWriting = (async () => {
+      while (this.#consoleQueue.length > 0) {
+        const batch = this.#consoleQueue;
+        this.#consoleQueue = [];
+        if (this.#consoleDropped > 0) {
+          batch.push(
+            `(${this.#consoleDropped} console lines dropped: the console was not being read)`,
+          );
+          this.#consoleDropped = 0;
+        }
+        await write(batch.join("\n") + "\n").catch(() => {});
+      }
+      this.#consoleBusy = false;
+    })();
   }
 
   async #writeBatch(): Promise<void> {
     const taken = this.#pending.take();
-    if (taken !== null && taken.lines.length > 0 && this.#console !== null) {
-      await this.#console(taken.lines.join("\n") + "\n").catch(() => {});
+    if (taken !== null && taken.lines.length > 0) this.#writeConsole(taken.lines);
+    const dropped = this.#pending.takeDropped();
+    if (dropped > 0) {
+      this.#dropped += dropped;
+      this.#warn(`Dropped ${dropped} log records: the log files could not keep up.`);
     }
     if (taken !== null && taken.responses.length > 0) {
       const batch = {
@@ -495,13 +552,19 @@ export class LogWriter implements LogSink {
     }
   }
 
-  /** Batches dropped because the log dir stayed unwritable too long. */
+  /** Batches and records dropped because the log dir was unwritable or could not keep up. */
   get dropped(): number {
     return this.#dropped;
   }
 }
 
 const encoder = new TextEncoder();
+
+/** Console lines held while the console is not being read; more are dropped and counted. */
+const MAX_PENDING_CONSOLE_LINES = 10_000;
+
+/** How long closing waits for a console that is not being read. */
+const CONSOLE_CLOSE_WAIT_MS = 1000;
 
 /** Flush intervals to wait before retrying a log dir that failed. */
 const LOG_RETRY_INTERVALS = 10;

@@ -260,3 +260,29 @@ Deno.test("a log dir inside the served root gets a warning on stderr", async () 
     `Warning: log dir "${root}/logs" is inside the served root "${root}", so anyone can download the logs; choose a --log-dir outside it.\n`,
   );
 });
+
+Deno.test("a console nobody reads does not stop the log files", async () => {
+  const root = await makeTree({ "a.txt": "a" });
+  const logDir = await Deno.makeTempDir();
+  const [cmd, ...args] = launcher(PERMISSIONS, ["-p", "0", "-d", root, "--log-dir", logDir]);
+  const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "null", stdin: "null" })
+    .spawn();
+  // Read only the startup line, then leave stdout unread so the pipe fills up.
+  const reader = child.stdout.getReader();
+  let out = "";
+  while (!/:(\d+)\/\n/.test(out)) out += new TextDecoder().decode((await reader.read()).value);
+  const port = Number(/:(\d+)\/\n/.exec(out)![1]);
+  try {
+    const requests = 3000; // ~250 KB of access lines: far more than a pipe buffer
+    const batch = "GET /a.txt HTTP/1.1\r\nHost: a\r\n\r\n".repeat(99) + get("/a.txt");
+    for (let i = 0; i < requests / 100; i++) await exchange(port, batch);
+    await eventually(async () => {
+      const csv = await Deno.readTextFile(`${logDir}/${SOCKETS_FILE}`).catch(() => "");
+      return csv.trimEnd().split("\n").length === requests + 1;
+    }, "every row in SocketOutput.csv");
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+    await reader.cancel();
+  }
+});
