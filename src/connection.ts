@@ -247,6 +247,9 @@ export class Connection implements Sink {
       }
       this.#state = "body";
       if (head.expectContinue) await this.#writeAll(CONTINUE);
+      // One deadline for the whole body, not refreshed per byte: a client dripping a byte at a
+      // time must not hold the connection for ever.
+      this.#deadline = performance.now() + this.#options.headerTimeoutMs;
       const skipped = await this.#skipBody(head);
       if (skipped === "eof") return false;
       if (skipped !== "ok") {
@@ -389,7 +392,6 @@ export class Connection implements Sink {
     }
     if (n === null || this.#timedOut || this.#state === "closed") return false;
     this.#end += n;
-    if (this.#state === "body") this.#deadline = performance.now() + this.#options.idleTimeoutMs;
     return true;
   }
 
