@@ -3,12 +3,13 @@
  * instead of realpath, stat, open, fstat, read and close.
  *
  * An entry is keyed by the request's normalised path and remembers the path the URL named
- * (`candidate`, symlinks unresolved) and the identity of the file it found there (device,
- * inode, size, modification time). Every hit re-stats `candidate`; any difference (the file
- * was rewritten, replaced, deleted, or a symlink on the way now points elsewhere) drops the
- * entry and the request takes the full resolver path again. So a changed file is never
- * served stale, and confinement is never skipped: the cache only remembers answers the
- * resolver gave for exactly the same file.
+ * (`candidate`, symlinks unresolved), the real path the resolver confined it to, and the
+ * identity of the file there (device, inode, size, modification and change times). Every hit
+ * resolves `candidate` again and stats the result; any difference (the file was rewritten,
+ * replaced, moved, renamed, re-permissioned, deleted, or a symlink or folder on the way now
+ * leads elsewhere) drops the entry and the request takes the full resolver path again. So a
+ * changed file is never served stale, and confinement is never skipped: the cache only repeats
+ * answers the resolver gave for exactly the same file at exactly the same real path.
  *
  * @module
  */
@@ -22,10 +23,13 @@ interface Identity {
   readonly ino: number | null;
   readonly size: number;
   readonly mtimeMs: number | null;
+  /** Change time: moves, renames and permission changes update it, not just writes. */
+  readonly ctimeMs: number | null;
 }
 
 interface Entry {
   readonly candidate: string;
+  readonly realPath: string;
   readonly identity: Identity;
   readonly representation: Representation;
 }
@@ -37,11 +41,18 @@ export type Opened =
   | { readonly kind: "forbidden" };
 
 function identityOf(info: Deno.FileInfo): Identity {
-  return { dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtime?.getTime() ?? null };
+  return {
+    dev: info.dev,
+    ino: info.ino,
+    size: info.size,
+    mtimeMs: info.mtime?.getTime() ?? null,
+    ctimeMs: info.ctime?.getTime() ?? null,
+  };
 }
 
 function sameIdentity(a: Identity, b: Identity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs;
 }
 
 /** Options for {@linkcode FileCache}. */
@@ -68,8 +79,9 @@ export class FileCache {
   /**
    * Returns the cached file for a key if the file at its path is still the same one.
    *
-   * The stat is synchronous on purpose: it hits the kernel's inode cache and costs about a
-   * microsecond, far less than an asynchronous round trip through the runtime's thread pool.
+   * Both calls are synchronous on purpose: they hit the kernel's dentry and inode caches and
+   * cost about a microsecond each, far less than an asynchronous round trip through the
+   * runtime's thread pool.
    *
    * @param key The normalised request path.
    * @returns The representation (in memory), or null.
@@ -79,7 +91,11 @@ export class FileCache {
     if (entry === undefined) return null;
     let info: Deno.FileInfo;
     try {
-      info = Deno.statSync(entry.candidate);
+      if (Deno.realPathSync(entry.candidate) !== entry.realPath) {
+        this.#drop(key, entry);
+        return null;
+      }
+      info = Deno.statSync(entry.realPath);
     } catch {
       this.#drop(key, entry);
       return null;
@@ -129,7 +145,12 @@ export class FileCache {
       ...describeFile(path, info, { kind: "memory", bytes }),
       wire: new WireCache(),
     };
-    this.#insert(key, { candidate, identity: identityOf(info), representation: inMemory });
+    this.#insert(key, {
+      candidate,
+      realPath: path,
+      identity: identityOf(info),
+      representation: inMemory,
+    });
     return { kind: "open", representation: inMemory };
   }
 

@@ -171,3 +171,32 @@ Deno.test("10,000 idle keep-alive connections are held and the server still answ
     for (const conn of idle) conn.close();
   }
 });
+
+Deno.test("a cached file moved out of the root and symlinked back is refused, not served from memory", async () => {
+  const root = await makeTree({ "pub.txt": "was public" });
+  const outside = await Deno.realPath(await Deno.makeTempDir());
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal((await request(server.port, get("/pub.txt"))).body, "was public");
+  await Deno.rename(`${root}/pub.txt`, `${outside}/pub.txt`);
+  await Deno.symlink(`${outside}/pub.txt`, `${root}/pub.txt`);
+  assert.equal((await request(server.port, get("/pub.txt"))).status, 403);
+});
+
+Deno.test("a cached file renamed to a dotfile and symlinked back is hidden, not served from memory", async () => {
+  const root = await makeTree({ "pub.txt": "was public" });
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal((await request(server.port, get("/pub.txt"))).body, "was public");
+  await Deno.rename(`${root}/pub.txt`, `${root}/.hidden`);
+  await Deno.symlink(".hidden", `${root}/pub.txt`);
+  assert.equal((await request(server.port, get("/pub.txt"))).status, 404);
+});
+
+Deno.test("a cached file whose folder is moved out of the root and symlinked back is refused", async () => {
+  const root = await makeTree({ "dir/f.txt": "in a folder" });
+  const outside = await Deno.realPath(await Deno.makeTempDir());
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal((await request(server.port, get("/dir/f.txt"))).body, "in a folder");
+  await Deno.rename(`${root}/dir`, `${outside}/dir`);
+  await Deno.symlink(`${outside}/dir`, `${root}/dir`);
+  assert.equal((await request(server.port, get("/dir/f.txt"))).status, 403);
+});
