@@ -292,7 +292,7 @@ function decideReply(
       ? errorPage(context.root, 405, { method, headers: [["Allow", ALLOW]] })
       : errorPage(context.root, 501, { method });
   }
-  if (context.allowStop && head.path === "/STOP" && isLoopback(info.client.ip)) {
+  if (context.allowStop && head.path === "/STOP" && isStopAllowed(head, info.client.ip)) {
     context.requestStop();
     const text = new TextEncoder().encode("sockserve is stopping.\n");
     return bytesReply(200, text, "text/plain; charset=utf-8", method, { close: true });
@@ -394,6 +394,30 @@ async function readSmallFile(path: string, max: number): Promise<Uint8Array | nu
   } catch {
     return null;
   }
+}
+
+/**
+ * Decides whether a `GET /STOP` may stop the server: it must come from this machine, and not
+ * from a web page this machine's browser is showing. A page can make the browser send requests
+ * to 127.0.0.1 (an `<img>`, or DNS rebinding), so the Host must name this machine and the
+ * browser's own fetch metadata must not say "cross-site".
+ *
+ * @param head The request.
+ * @param clientIp The peer address.
+ * @returns Whether to stop.
+ */
+export function isStopAllowed(head: RequestHead, clientIp: string): boolean {
+  if (!isLoopback(clientIp)) return false;
+  const host = (head.host ?? "").toLowerCase().replace(/:\d*$/, "").replace(/^\[(.*)\]$/, "$1");
+  if (host !== "localhost" && !isLoopback(host)) return false;
+  // Fetch Metadata (sent by browsers): only a typed URL ("none") or the same origin may stop.
+  const site = head.headers.get("sec-fetch-site");
+  if (site !== undefined && site !== "none" && site !== "same-origin") return false;
+  const origin = head.headers.get("origin");
+  if (origin !== undefined && !/^http:\/\/(localhost|127\.[\d.]+|\[::1\])(:\d+)?$/i.test(origin)) {
+    return false;
+  }
+  return true;
 }
 
 /**

@@ -286,3 +286,21 @@ Deno.test("a console nobody reads does not stop the log files", async () => {
     await reader.cancel();
   }
 });
+
+Deno.test("GET /STOP from a web page (cross-site fetch metadata, foreign Host or Origin) does not stop the server", async () => {
+  const root = await makeTree({ "index.html": "x" });
+  await using server = await startServer({ root, args: ["--quiet", "--allow-stop"] });
+  const attempts = [
+    "GET /STOP HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: cross-site\r\nConnection: close\r\n\r\n",
+    "GET /STOP HTTP/1.1\r\nHost: rebind.attacker.example\r\nConnection: close\r\n\r\n",
+    "GET /STOP HTTP/1.1\r\nHost: localhost:8080\r\nOrigin: http://attacker.example\r\nConnection: close\r\n\r\n",
+  ];
+  for (const attempt of attempts) {
+    assert.equal((await request(server.port, attempt)).status, 404, attempt);
+  }
+  assert.equal((await request(server.port, get("/"))).status, 200, "still serving");
+  const typed =
+    "GET /STOP HTTP/1.1\r\nHost: localhost:8080\r\nSec-Fetch-Site: none\r\nConnection: close\r\n\r\n";
+  assert.equal((await request(server.port, typed)).status, 200);
+  assert.equal((await server.exited()).code, 0);
+});
