@@ -18,6 +18,7 @@ import {
   responseFraming,
   type ResponseHead,
 } from "./parser.ts";
+import { makeRoom } from "./read_buffer.ts";
 import { SERVER_NAME } from "./version.ts";
 
 /** What `sockserve get` was asked to do (validated by `cli.ts`). */
@@ -156,16 +157,14 @@ class ResponseReader {
   /** Reads more bytes; false at end of stream. */
   async fill(): Promise<boolean> {
     if (this.#start === this.#end) this.#start = this.#end = 0;
-    if (this.#end === this.#buf.length) {
-      if (this.#start > 0) {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-        this.#end -= this.#start;
-        this.#start = 0;
-      } else {
-        const bigger = new Uint8Array(this.#buf.length * 2);
-        bigger.set(this.#buf);
-        this.#buf = bigger;
-      }
+    const room = makeRoom(
+      { buf: this.#buf, start: this.#start, end: this.#end },
+      Number.MAX_SAFE_INTEGER, // the parser bounds heads; bodies are consumed as they arrive
+    );
+    if (room !== null) {
+      this.#buf = room.buf;
+      this.#start = room.start;
+      this.#end = room.end;
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((resolve) =>

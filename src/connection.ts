@@ -30,6 +30,7 @@ import {
   type ResponseRecord,
 } from "./logs.ts";
 import { parseRequestHead, type RequestHead } from "./parser.ts";
+import { makeRoom } from "./read_buffer.ts";
 import { errorReply, type Reply, type Sink, type Wire, writeReply } from "./responder.ts";
 import type { ErrorStatus } from "./http/status.ts";
 import { SERVER_NAME } from "./version.ts";
@@ -372,16 +373,14 @@ export class Connection implements Sink {
   /** Reads more bytes into the buffer. Returns false on end of stream, error or close. */
   async #fill(): Promise<boolean> {
     if (this.#end === this.#buf.length) {
-      if (this.#start > 0) {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-        this.#end -= this.#start;
-        this.#start = 0;
-      } else {
-        const bigger = new Uint8Array(Math.min(this.#buf.length * 2, MAX_READ_BUFFER_BYTES));
-        if (bigger.length === this.#buf.length) return false; // the parser refuses before this
-        bigger.set(this.#buf);
-        this.#buf = bigger;
-      }
+      const room = makeRoom(
+        { buf: this.#buf, start: this.#start, end: this.#end },
+        MAX_READ_BUFFER_BYTES,
+      );
+      if (room === null) return false; // the parser refuses a head this big before it gets here
+      this.#buf = room.buf;
+      this.#start = room.start;
+      this.#end = room.end;
     }
     let n: number | null;
     try {
