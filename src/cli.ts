@@ -37,12 +37,14 @@ export interface ServeCommand extends
   Required<
     Omit<
       ServeOptions,
-      "colour" | "reusePort" | "connectionIds" | "logs" | "requestStop" | "cacheControl"
+      "colour" | "reusePort" | "connectionIds" | "logs" | "requestStop" | "cacheControl" | "anyHost"
     >
   > {
   readonly kind: "serve";
   /** Cache-Control for file responses, or null for none. */
   readonly cacheControl: string | null;
+  /** Answer any Host on loopback (`--any-host`). */
+  readonly anyHost: boolean;
   /** Isolates serving the port (`--workers`). */
   readonly workers: number;
   /** Whether `--root` was given (else the default root is in use). */
@@ -89,6 +91,8 @@ Options:
       --dotfiles allow|deny  Serve and list names starting with a dot (default deny: 404).
       --cache-control V   Cache-Control value for file responses (default none).
       --cors              Add Access-Control-Allow-Origin: * to every response.
+      --any-host          On loopback, answer any Host header (behind a reverse proxy); by
+                          default only this machine's names (localhost, 127.x, ::1) get answers.
       --workers N|auto    Serve with N isolates sharing the port (auto: one per CPU; Linux,
                           needs --unstable-net; default 1).
   -q, --quiet             No access lines on the console.
@@ -141,6 +145,7 @@ export function parseCli(
         dotfiles: { type: "string" },
         "cache-control": { type: "string" },
         cors: { type: "boolean" },
+        "any-host": { type: "boolean" },
         workers: { type: "string" },
         quiet: { type: "boolean", short: "q" },
         verbose: { type: "boolean", short: "v" },
@@ -230,6 +235,7 @@ export function parseCli(
     dotfiles: dotfiles === "allow",
     cacheControl,
     cors: values.cors ?? false,
+    anyHost: values["any-host"] ?? false,
     workers,
     rootGiven,
     notices: portNotices(port),

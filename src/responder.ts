@@ -139,6 +139,7 @@ const DEFAULT_DETAIL: Record<ErrorStatus, string> = {
   414: "The request target is too long.",
   416: "The requested range cannot be satisfied.",
   417: "The expectation of the request cannot be met.",
+  421: "This server only answers requests addressed to this machine.",
   431: "The request header fields are too large.",
   500: "The server failed to answer this request.",
   501: "This method is not implemented.",

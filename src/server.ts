@@ -80,6 +80,11 @@ export interface ServeOptions {
   readonly logs?: LogSink;
   /** What `GET /STOP` does; by default it stops this server. */
   readonly requestStop?: () => void;
+  /**
+   * Answer any Host even when listening on loopback (behind a reverse proxy that forwards the
+   * public Host). @default false
+   */
+  readonly anyHost?: boolean;
 }
 
 /** A running server. */
@@ -159,6 +164,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     cors: options.cors ?? false,
     cache,
     requestStop: options.requestStop ?? (() => void stop()),
+    localHostsOnly: !options.anyHost && (isLoopback(options.host) || options.host === "localhost"),
   };
   const answer = (head: RequestHead, info: ConnectionInfo) => answerRequest(head, info, context);
 
@@ -228,6 +234,8 @@ interface AnswerContext {
   readonly cors: boolean;
   readonly cache: FileCache;
   readonly requestStop: () => void;
+  /** Only answer requests whose Host names this machine (listening on loopback). */
+  readonly localHostsOnly: boolean;
 }
 
 /** Added to every response with `--cors`: any origin may read files, and see range fields. */
@@ -282,6 +290,11 @@ function decideReply(
   context: AnswerContext,
 ): Reply | Promise<Reply> {
   const { method } = head;
+  // DNS rebinding: a web page can point its own host name at 127.0.0.1 and then read this
+  // server from the browser. A loopback server only answers for this machine's names.
+  if (context.localHostsOnly && !isLocalHost(head.host)) {
+    return errorPage(context.root, 421, { method, close: true });
+  }
   // RFC 9110 §9.3.7: OPTIONS (for * or a path) says what is allowed, with no content.
   if (method === "OPTIONS") {
     return { status: 204, headers: [["Allow", ALLOW]], body: { kind: "none" } };
@@ -407,9 +420,7 @@ async function readSmallFile(path: string, max: number): Promise<Uint8Array | nu
  * @returns Whether to stop.
  */
 export function isStopAllowed(head: RequestHead, clientIp: string): boolean {
-  if (!isLoopback(clientIp)) return false;
-  const host = (head.host ?? "").toLowerCase().replace(/:\d*$/, "").replace(/^\[(.*)\]$/, "$1");
-  if (host !== "localhost" && !isLoopback(host)) return false;
+  if (!isLoopback(clientIp) || head.host === null || !isLocalHost(head.host)) return false;
   // Fetch Metadata (sent by browsers): only a typed URL ("none") or the same origin may stop.
   const site = head.headers.get("sec-fetch-site");
   if (site !== undefined && site !== "none" && site !== "same-origin") return false;
@@ -418,6 +429,19 @@ export function isStopAllowed(head: RequestHead, clientIp: string): boolean {
     return false;
   }
   return true;
+}
+
+/**
+ * Returns whether a Host names this machine: `localhost` (and `*.localhost`, RFC 6761), or a
+ * loopback address, with any port. A request without Host (HTTP/1.0) passes.
+ *
+ * @param host The Host (or absolute-form authority), or null.
+ * @returns Whether it names this machine.
+ */
+export function isLocalHost(host: string | null): boolean {
+  if (host === null) return true;
+  const name = host.toLowerCase().replace(/:\d*$/, "").replace(/^\[(.*)\]$/, "$1");
+  return name === "localhost" || name.endsWith(".localhost") || isLoopback(name);
 }
 
 /**

@@ -133,7 +133,7 @@ Deno.test("SIGTERM flushes every response to both logs and exits 0", async () =>
   const N = 25;
   let sent = 0;
   // Mixed shapes: keep-alive batches, single requests and an error.
-  const batch = "GET /a.txt HTTP/1.1\r\nHost: a\r\n\r\n".repeat(9) + get("/index.html");
+  const batch = "GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(9) + get("/index.html");
   sent += splitResponses(await exchange(server.port, batch)).length;
   for (let i = 0; i < N - 11; i++) {
     sent += splitResponses(await exchange(server.port, get(`/missing-${i}`))).length;
@@ -274,7 +274,7 @@ Deno.test("a console nobody reads does not stop the log files", async () => {
   const port = Number(/:(\d+)\/\n/.exec(out)![1]);
   try {
     const requests = 3000; // ~250 KB of access lines: far more than a pipe buffer
-    const batch = "GET /a.txt HTTP/1.1\r\nHost: a\r\n\r\n".repeat(99) + get("/a.txt");
+    const batch = "GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(99) + get("/a.txt");
     for (let i = 0; i < requests / 100; i++) await exchange(port, batch);
     await eventually(async () => {
       const csv = await Deno.readTextFile(`${logDir}/${SOCKETS_FILE}`).catch(() => "");
@@ -296,11 +296,45 @@ Deno.test("GET /STOP from a web page (cross-site fetch metadata, foreign Host or
     "GET /STOP HTTP/1.1\r\nHost: localhost:8080\r\nOrigin: http://attacker.example\r\nConnection: close\r\n\r\n",
   ];
   for (const attempt of attempts) {
-    assert.equal((await request(server.port, attempt)).status, 404, attempt);
+    // 404: /STOP is an ordinary path for them; 421: a foreign Host gets no answer at all.
+    assert.ok([404, 421].includes((await request(server.port, attempt)).status), attempt);
   }
   assert.equal((await request(server.port, get("/"))).status, 200, "still serving");
   const typed =
     "GET /STOP HTTP/1.1\r\nHost: localhost:8080\r\nSec-Fetch-Site: none\r\nConnection: close\r\n\r\n";
   assert.equal((await request(server.port, typed)).status, 200);
   assert.equal((await server.exited()).code, 0);
+});
+
+Deno.test("on loopback only this machine's names are answered (DNS rebinding gets 421); --any-host lifts it", async () => {
+  const root = await makeTree({ "secret.txt": "local only" });
+  const ask = (port: number, host: string) =>
+    request(port, `GET /secret.txt HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+  {
+    await using server = await startServer({ root, args: ["--quiet"] });
+    for (
+      const host of [
+        "localhost",
+        "localhost:8080",
+        "127.0.0.1:8080",
+        "127.9.9.9",
+        "[::1]:80",
+        "app.localhost",
+      ]
+    ) {
+      assert.equal((await ask(server.port, host)).body, "local only", host);
+    }
+    const rebound = await ask(server.port, "attacker.example");
+    assert.equal(rebound.status, 421);
+    assert.ok(!rebound.body.includes("local only"));
+    const absolute = await request(
+      server.port,
+      "GET http://attacker.example/secret.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(absolute.status, 421, "the absolute-form authority counts as the host");
+  }
+  {
+    await using server = await startServer({ root, args: ["--quiet", "--any-host"] });
+    assert.equal((await ask(server.port, "www.example.org")).body, "local only");
+  }
 });

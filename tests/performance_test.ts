@@ -84,7 +84,8 @@ Deno.test("--workers 2 serves from two isolates and both logs stay complete and 
   });
   const connections = 40;
   const perConnection = 25;
-  const batch = "GET /a.txt HTTP/1.1\r\nHost: a\r\n\r\n".repeat(perConnection - 1) + get("/b.txt");
+  const batch = "GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(perConnection - 1) +
+    get("/b.txt");
   const results = await Promise.all(
     Array.from(
       { length: connections },
@@ -156,7 +157,9 @@ Deno.test("10,000 idle keep-alive connections are held and the server still answ
       // Every connection has served a request, so it is a real keep-alive connection.
       if (i % 1000 === 0) {
         const conn = idle[idle.length - 1];
-        await conn.write(new TextEncoder().encode("GET /a.txt HTTP/1.1\r\nHost: a\r\n\r\n"));
+        await conn.write(
+          new TextEncoder().encode("GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+        );
         const buf = new Uint8Array(1024);
         assert.ok((await conn.read(buf))! > 0);
       }

@@ -157,7 +157,7 @@ Deno.test("HEAD ignores Range and answers the full length", async () => {
   await using server = await startServer({ root: await site(), args: ["--quiet"] });
   const text = await exchange(
     server.port,
-    "HEAD /t.txt HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\nConnection: close\r\n\r\n",
+    "HEAD /t.txt HTTP/1.1\r\nHost: localhost\r\nRange: bytes=0-1\r\nConnection: close\r\n\r\n",
   );
   const [res] = splitResponses(text, new Set([0]));
   assert.equal(res.status, 200);
@@ -241,7 +241,7 @@ Deno.test("OPTIONS * and OPTIONS /path → 204 with Allow: GET, HEAD, OPTIONS", 
   for (const target of ["*", "/t.txt"]) {
     const text = await exchange(
       server.port,
-      `OPTIONS ${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+      `OPTIONS ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
     );
     const [res] = splitResponses(text);
     assert.equal(res.status, 204, target);
@@ -275,7 +275,7 @@ Deno.test("--cors adds Access-Control-Allow-Origin: * and answers preflights", a
   );
   const text = await exchange(
     server.port,
-    "OPTIONS /t.txt HTTP/1.1\r\nHost: a\r\nOrigin: http://x\r\nAccess-Control-Request-Method: GET\r\nConnection: close\r\n\r\n",
+    "OPTIONS /t.txt HTTP/1.1\r\nHost: localhost\r\nOrigin: http://x\r\nAccess-Control-Request-Method: GET\r\nConnection: close\r\n\r\n",
   );
   const [preflight] = splitResponses(text);
   assert.equal(preflight.status, 204);

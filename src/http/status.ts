@@ -22,6 +22,7 @@ export const REASON_PHRASES = {
   414: "URI Too Long",
   416: "Range Not Satisfiable",
   417: "Expectation Failed",
+  421: "Misdirected Request",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   501: "Not Implemented",
@@ -35,7 +36,7 @@ export type Status = keyof typeof REASON_PHRASES;
 /** A status that ends in an error page. */
 export type ErrorStatus = Extract<
   Status,
-  400 | 403 | 404 | 405 | 408 | 412 | 413 | 414 | 416 | 417 | 431 | 500 | 501 | 503 | 505
+  400 | 403 | 404 | 405 | 408 | 412 | 413 | 414 | 416 | 417 | 421 | 431 | 500 | 501 | 503 | 505
 >;
 
 /**
