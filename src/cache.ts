@@ -154,11 +154,6 @@ export class FileCache {
     return { kind: "open", representation: inMemory };
   }
 
-  /** Bytes held. */
-  get size(): number {
-    return this.#totalBytes;
-  }
-
   #insert(key: string, entry: Entry): void {
     const old = this.#entries.get(key);
     if (old) this.#drop(key, old);

@@ -174,11 +174,6 @@ export class Connection implements Sink {
     if (this.#state === "idle") this.close();
   }
 
-  /** Whether the connection has closed. */
-  get closed(): boolean {
-    return this.#state === "closed";
-  }
-
   /** Closes the socket; a pending read or write then fails and `run` ends. Idempotent. */
   close(): void {
     if (this.#state === "closed") return;

@@ -129,30 +129,6 @@ export function formatResponseEntry(record: ResponseRecord): string {
 }
 
 /**
- * Builds the CSV fields of one record, in {@linkcode CSV_COLUMNS} order.
- *
- * @param record The response.
- * @returns The row values.
- */
-export function csvFields(record: ResponseRecord): (string | number)[] {
-  return [
-    formatIsoTime(record.time),
-    record.server.ip,
-    record.server.port,
-    record.client.ip,
-    record.client.port,
-    record.connectionId,
-    record.requestOnConnection,
-    record.method,
-    record.target,
-    record.version,
-    record.status,
-    record.bodyBytes,
-    record.durationMs.toFixed(3),
-  ];
-}
-
-/**
  * Formats CSV rows (RFC 4180 quoting by `csv-stringify`), one per record.
  *
  * @param records The responses.
@@ -408,7 +384,8 @@ export class LogWriter implements LogSink {
   #queued = false;
   #failing = false;
   #closed = false;
-  #dropped = 0;
+  /** Unwritten batches dropped (oldest first) while the log dir stayed unwritable. */
+  #lostBatches = 0;
   #consoleQueue: string[] = [];
   #consoleBusy = false;
   #consoleDropped = 0;
@@ -497,10 +474,7 @@ export class LogWriter implements LogSink {
     const taken = this.#pending.take();
     if (taken !== null && taken.lines.length > 0) this.#writeConsole(taken.lines);
     const dropped = this.#pending.takeDropped();
-    if (dropped > 0) {
-      this.#dropped += dropped;
-      this.#warn(`Dropped ${dropped} log records: the log files could not keep up.`);
-    }
+    if (dropped > 0) this.#warn(`Dropped ${dropped} log records: the log files could not keep up.`);
     if (taken !== null && taken.responses.length > 0) {
       const batch = {
         responses: encoder.encode(taken.responses),
@@ -525,8 +499,14 @@ export class LogWriter implements LogSink {
         this.#unwritten.shift();
         this.#unwrittenBytes -= batch.responses.length + batch.sockets.length;
       }
-      if (this.#failing) this.#warn(`Log dir "${this.#dir}" is writable again; logging resumed.`);
+      if (this.#failing) {
+        const lost = this.#lostBatches > 0
+          ? ` ${this.#lostBatches} batches of entries were dropped to bound memory meanwhile.`
+          : "";
+        this.#warn(`Log dir "${this.#dir}" is writable again; logging resumed.${lost}`);
+      }
       this.#failing = false;
+      this.#lostBatches = 0;
     } catch (error) {
       if (!this.#failing) {
         this.#warn(
@@ -548,13 +528,8 @@ export class LogWriter implements LogSink {
     while (this.#unwrittenBytes > MAX_PENDING_LOG_BYTES && this.#unwritten.length > 1) {
       const oldest = this.#unwritten.shift()!;
       this.#unwrittenBytes -= oldest.responses.length + oldest.sockets.length;
-      this.#dropped++;
+      this.#lostBatches++;
     }
-  }
-
-  /** Batches and records dropped because the log dir was unwritable or could not keep up. */
-  get dropped(): number {
-    return this.#dropped;
   }
 }
 

@@ -38,11 +38,3 @@ export type ErrorStatus = Extract<
   Status,
   400 | 403 | 404 | 405 | 408 | 412 | 413 | 414 | 416 | 417 | 421 | 431 | 500 | 501 | 503 | 505
 >;
-
-/**
- * Returns whether a response with this status carries no body whatever the method
- * (RFC 9110 §6.4.1: 1xx, 204 and 304).
- */
-export function isBodyless(status: Status): boolean {
-  return status < 200 || status === 204 || status === 304;
-}
