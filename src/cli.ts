@@ -37,7 +37,14 @@ export interface ServeCommand extends
   Required<
     Omit<
       ServeOptions,
-      "colour" | "reusePort" | "connectionIds" | "logs" | "requestStop" | "cacheControl" | "anyHost"
+      | "colour"
+      | "reusePort"
+      | "connectionIds"
+      | "logs"
+      | "requestStop"
+      | "cacheControl"
+      | "anyHost"
+      | "supervisor"
     >
   > {
   readonly kind: "serve";

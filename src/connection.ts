@@ -21,6 +21,7 @@ import {
   MAX_BODY_BYTES,
   MAX_HEADER_BYTES,
   MAX_REQUEST_LINE_BYTES,
+  MIN_SEND_BYTES_PER_S,
 } from "./limits.ts";
 import {
   describeUnparsed,
@@ -242,7 +243,8 @@ export class Connection implements Sink {
         return false;
       }
       this.#state = "body";
-      if (head.expectContinue) await this.#writeAll(CONTINUE);
+      // RFC 9110 §15.2: HTTP/1.0 has no 1xx; with --protocol 1.0 the client just sends the body.
+      if (head.expectContinue && this.#options.protocol === "1.1") await this.#writeAll(CONTINUE);
       // One deadline for the whole body, not refreshed per byte: a client dripping a byte at a
       // time must not hold the connection for ever.
       this.#deadline = performance.now() + this.#options.headerTimeoutMs;
@@ -400,7 +402,12 @@ export class Connection implements Sink {
       const n = await this.#conn.write(bytes.subarray(offset));
       offset += n;
       this.#written += n;
-      this.#deadline = performance.now() + this.#options.idleTimeoutMs;
+      // Progress buys time at the minimum rate, never more than the idle timeout from now: a
+      // client that drains a byte now and then cannot hold the response open for ever.
+      this.#deadline = Math.min(
+        performance.now() + this.#options.idleTimeoutMs,
+        this.#deadline + n * 1000 / MIN_SEND_BYTES_PER_S,
+      );
     }
   }
 }

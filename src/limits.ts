@@ -73,3 +73,24 @@ export const MAX_CACHED_FILE_BYTES = 1024 * 1024;
 
 /** Most bytes the hot-file cache holds in all; least recently used files leave first. */
 export const MAX_CACHE_BYTES = 32 * 1024 * 1024;
+
+/** Most request paths the hot-file cache remembers: links like `debian -> .` make paths endless. */
+export const MAX_CACHE_PATHS = 8 * 1024;
+
+/** Bytes charged per cached path and per cached file besides its content (keys, records, heads). */
+export const CACHE_ENTRY_OVERHEAD_BYTES = 1024;
+
+/** Bytes of file-streaming buffers all responses may hold at once; beyond it they get small ones. */
+export const MAX_STREAM_BUFFER_BYTES = 32 * 1024 * 1024;
+
+/** The buffer a streamed response gets when the shared budget is spent: slow clients stay cheap. */
+export const MIN_STREAM_CHUNK_BYTES = 16 * 1024;
+
+/** Slowest a client may read a response on average (bytes per second) before it is cut off. */
+export const MIN_SEND_BYTES_PER_S = 1024;
+
+/** Most names read from one directory for a listing: bounds memory and time for huge folders. */
+export const MAX_LISTING_SCAN_ENTRIES = 200_000;
+
+/** Seconds stop waits for stuck work (a hung disk) after cutting sockets, before it exits anyway. */
+export const STUCK_WORK_GRACE_S = 2;

@@ -7,67 +7,92 @@
 
 import { formatSize } from "./bytes.ts";
 import { escapeHtml } from "./http/head.ts";
-import { MAX_LISTING_ENTRIES } from "./limits.ts";
+import { MAX_LISTING_ENTRIES, MAX_LISTING_SCAN_ENTRIES } from "./limits.ts";
+import {
+  classifyOpenError,
+  type DirSource,
+  type Listing,
+  type ListingEntry,
+  type ListingResult,
+} from "./opener.ts";
 import { IS_WINDOWS } from "./platform.ts";
-import { joinInside, normalizePath, realFileInfo, type Root } from "./resolver.ts";
+import { normalizePath } from "./resolver.ts";
 
-/** One listed entry. */
-export interface ListingEntry {
+export type { Listing, ListingEntry } from "./opener.ts";
+
+/** A listing candidate before its size and date are read: what sorting needs. */
+interface Candidate {
   readonly name: string;
   readonly directory: boolean;
-  /** Bytes for files; 0 for directories. */
-  readonly size: number;
-  readonly modifiedMs: number | null;
-}
-
-/** A listed directory. */
-export interface Listing {
-  /** Decoded URL path segments of the directory ([] for the root). */
-  readonly segments: readonly string[];
-  /** Entries, directories first, then by name. */
-  readonly entries: readonly ListingEntry[];
-  /** Whether entries beyond {@linkcode MAX_LISTING_ENTRIES} were left out. */
-  readonly truncated: boolean;
+  /** Already described (a symlink had to be followed to know whether it is a directory). */
+  readonly entry: ListingEntry | null;
 }
 
 /**
  * Reads a directory for listing. Entries are shown only if a request for them could succeed:
- * dotfiles are hidden unless the root allows them, symlinks whose real path leaves the root are
- * left out (listing them would reveal the size and time of an outside file), and names the
- * resolver would refuse are skipped.
+ * dotfiles are hidden unless the root allows them, names the resolver would refuse are skipped,
+ * and links are followed only to places inside the root (listing others would reveal the size
+ * and time of an outside file). With more than {@linkcode MAX_LISTING_ENTRIES} entries, the
+ * first ones in the listing's own order are kept, not an arbitrary directory-order subset.
  *
- * @param root The served root.
- * @param dirPath The directory's real path (from the resolver).
+ * @param source The open directory (see `opener.ts`).
  * @param segments Its decoded URL segments.
- * @returns The listing.
+ * @param dotfiles Whether dotfiles are listed.
+ * @returns The listing, or 403 when the directory cannot be read.
  */
 export async function readListing(
-  root: Root,
-  dirPath: string,
+  source: DirSource,
   segments: readonly string[],
-): Promise<Listing> {
-  const entries: ListingEntry[] = [];
+  dotfiles: boolean,
+): Promise<ListingResult> {
+  try {
+    return await selectEntries(source, segments, dotfiles);
+  } catch (error) {
+    return classifyOpenError(error);
+  } finally {
+    // Only now: under the kernel strategy, entries are described through the open directory.
+    source.close();
+  }
+}
+
+async function selectEntries(
+  source: DirSource,
+  segments: readonly string[],
+  dotfiles: boolean,
+): Promise<ListingResult> {
+  let candidates: Candidate[] = [];
   let truncated = false;
-  for await (const entry of Deno.readDir(dirPath)) {
-    const check = normalizePath("/" + encodeURIComponent(entry.name), {
-      dotfiles: root.dotfiles,
-      windows: IS_WINDOWS,
-    });
-    if (check.kind !== "path") continue;
-    if (entries.length >= MAX_LISTING_ENTRIES) {
+  let scanned = 0;
+  for await (const dirent of source.entries()) {
+    if (++scanned > MAX_LISTING_SCAN_ENTRIES) {
       truncated = true;
       break;
     }
-    const found = await realFileInfo(root, joinInside(dirPath, [entry.name]));
-    if (found.kind !== "found" || !(found.info.isFile || found.info.isDirectory)) continue;
-    entries.push({
-      name: entry.name,
-      directory: found.info.isDirectory,
-      size: found.info.isDirectory ? 0 : found.info.size,
-      modifiedMs: found.info.mtime?.getTime() ?? null,
+    const check = normalizePath("/" + encodeURIComponent(dirent.name), {
+      dotfiles,
+      windows: IS_WINDOWS,
     });
+    if (check.kind !== "path") continue;
+    if (dirent.isSymlink) {
+      const entry = source.describe(dirent.name);
+      if (entry !== null) candidates.push({ name: entry.name, directory: entry.directory, entry });
+    } else if (dirent.isFile || dirent.isDirectory) {
+      candidates.push({ name: dirent.name, directory: dirent.isDirectory, entry: null });
+    }
+    // Keep memory bounded in huge folders: only the best entries can ever be shown.
+    if (candidates.length >= 2 * MAX_LISTING_ENTRIES) {
+      candidates = sortEntries(candidates).slice(0, MAX_LISTING_ENTRIES);
+      truncated = true;
+    }
   }
-  return { segments, entries: sortEntries(entries), truncated };
+  const sorted = sortEntries(candidates);
+  if (sorted.length > MAX_LISTING_ENTRIES) truncated = true;
+  const entries: ListingEntry[] = [];
+  for (const candidate of sorted.slice(0, MAX_LISTING_ENTRIES)) {
+    const entry = candidate.entry ?? source.describe(candidate.name);
+    if (entry !== null) entries.push(entry);
+  }
+  return { kind: "listing", listing: { segments, entries, truncated } };
 }
 
 const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
@@ -78,7 +103,9 @@ const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" })
  * @param entries The entries.
  * @returns A sorted copy.
  */
-export function sortEntries(entries: readonly ListingEntry[]): ListingEntry[] {
+export function sortEntries<T extends Pick<ListingEntry, "name" | "directory">>(
+  entries: readonly T[],
+): T[] {
   return [...entries].sort((a, b) =>
     Number(b.directory) - Number(a.directory) || collator.compare(a.name, b.name) ||
     (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)

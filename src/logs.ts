@@ -154,9 +154,23 @@ const CSV_OPTIONS = { eof: true, record_delimiter: "unix" } as const;
 /** Characters that make csv-stringify quote a field (delimiter, quote, record delimiters). */
 const NEEDS_QUOTING = /[",\r\n]/;
 
-/** One CSV field: as is when the library would not quote it, else the library's quoting. */
-function csvValue(value: string): string {
-  return NEEDS_QUOTING.test(value) ? stringify([[value]], { ...CSV_OPTIONS, eof: false }) : value;
+/**
+ * A first character that makes a spreadsheet read a cell as a formula (OWASP CSV injection):
+ * `=HYPERLINK(...)` sent as a method must stay text when SocketOutput.csv is opened.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One client-controlled CSV field: a would-be formula gets a leading `'` (the spreadsheet
+ * convention for "text"; the lone `-` of an unparsed request is not a formula), then it is left
+ * as is when the library would not quote it, else the library quotes it.
+ *
+ * @param value The field as received.
+ * @returns The field as written.
+ */
+export function csvValue(value: string): string {
+  const safe = FORMULA_START.test(value) && value !== "-" ? "'" + value : value;
+  return NEEDS_QUOTING.test(safe) ? stringify([[safe]], { ...CSV_OPTIONS, eof: false }) : safe;
 }
 
 const STATUS_COLOURS: readonly [number, string][] = [[500, "31"], [400, "33"], [300, "36"], [
@@ -363,6 +377,8 @@ export interface LogWriterOptions {
   readonly console?: ((text: string) => Promise<void>) | null;
   /** Where warnings go (once per failure streak). */
   readonly warn?: (message: string) => void;
+  /** Opens the two files for appending (tests inject failing disks). @default openLogFiles */
+  readonly open?: (dir: string) => Promise<LogFiles>;
 }
 
 /**
@@ -376,15 +392,17 @@ export class LogWriter implements LogSink {
   readonly #console: ((text: string) => Promise<void>) | null;
   readonly #warn: (message: string) => void;
   readonly #pending: PendingLogs;
-  /** Batches whose write failed, oldest first, kept (bounded) until the log dir works again. */
-  #unwritten: { responses: Uint8Array; sockets: Uint8Array }[] = [];
-  #unwrittenBytes = 0;
+  readonly #open: (dir: string) => Promise<LogFiles>;
+  /** Bytes not yet in HTTPResponses.txt, oldest first; the first may be partly written. */
+  readonly #responses = new AppendQueue(responseEntryStart);
+  /** Bytes not yet in SocketOutput.csv, likewise. */
+  readonly #sockets = new AppendQueue(csvRowStart);
   #flushing: Promise<void> = Promise.resolve();
   /** A flush is queued and has not started: more records join it instead of queueing another. */
   #queued = false;
   #failing = false;
   #closed = false;
-  /** Unwritten batches dropped (oldest first) while the log dir stayed unwritable. */
+  /** Unwritten chunks dropped (oldest unstarted first) while the log dir stayed unwritable. */
   #lostBatches = 0;
   #consoleQueue: string[] = [];
   #consoleBusy = false;
@@ -399,6 +417,7 @@ export class LogWriter implements LogSink {
     this.#dir = dir;
     this.#console = options.console ?? null;
     this.#warn = options.warn ?? ((message) => console.error(message));
+    this.#open = options.open ?? openLogFiles;
     this.#pending = new PendingLogs(this.#console !== null, () => void this.flush());
   }
 
@@ -476,29 +495,25 @@ export class LogWriter implements LogSink {
     const dropped = this.#pending.takeDropped();
     if (dropped > 0) this.#warn(`Dropped ${dropped} log records: the log files could not keep up.`);
     if (taken !== null && taken.responses.length > 0) {
-      const batch = {
-        responses: encoder.encode(taken.responses),
-        sockets: encoder.encode(taken.sockets),
-      };
-      this.#unwritten.push(batch);
-      this.#unwrittenBytes += batch.responses.length + batch.sockets.length;
+      this.#responses.push(encoder.encode(taken.responses));
+      this.#sockets.push(encoder.encode(taken.sockets));
     }
-    if (this.#unwritten.length === 0) return;
+    if (this.#responses.pending === 0 && this.#sockets.pending === 0) return;
     // The files are opened per batch (a few times a second at most), so a rotated or deleted
     // log is recreated, and a log dir that went away is noticed instead of written to a ghost.
     let files: LogFiles | null = null;
     try {
-      files = await openLogFiles(this.#dir);
+      files = await this.#open(this.#dir);
+      // A file created anew has none of a record written before: start that record over.
+      if (files.responsesIsNew) this.#responses.restartRecord();
       if (files.socketsIsNew) {
-        await writeBytes(files.sockets, encoder.encode(formatCsvRows([], true)));
+        this.#sockets.restartRecord();
+        this.#sockets.unshift(encoder.encode(formatCsvRows([], true)));
       }
-      while (this.#unwritten.length > 0) {
-        const batch = this.#unwritten[0];
-        await writeBytes(files.responses, batch.responses);
-        await writeBytes(files.sockets, batch.sockets);
-        this.#unwritten.shift();
-        this.#unwrittenBytes -= batch.responses.length + batch.sockets.length;
-      }
+      // Each file resumes exactly where its last write stopped, so a full disk that frees up
+      // leaves every entry once and whole (a partial write is never repeated from the start).
+      await this.#responses.drainTo(files.responses);
+      await this.#sockets.drainTo(files.sockets);
       if (this.#failing) {
         const lost = this.#lostBatches > 0
           ? ` ${this.#lostBatches} batches of entries were dropped to bound memory meanwhile.`
@@ -515,22 +530,132 @@ export class LogWriter implements LogSink {
         );
       }
       this.#failing = true;
-      this.#bound();
+      // Past the bound, whole batches not yet begun are dropped, never a partly written one.
+      this.#lostBatches += this.#responses.bound(MAX_PENDING_LOG_BYTES / 2) +
+        this.#sockets.bound(MAX_PENDING_LOG_BYTES / 2);
       if (!this.#closed) this.#pending.retryLater(LOG_FLUSH_INTERVAL_MS * LOG_RETRY_INTERVALS);
     } finally {
       files?.responses.close();
       files?.sockets.close();
     }
   }
+}
 
-  /** Drops the oldest unwritten batches beyond the memory bound. */
-  #bound(): void {
-    while (this.#unwrittenBytes > MAX_PENDING_LOG_BYTES && this.#unwritten.length > 1) {
-      const oldest = this.#unwritten.shift()!;
-      this.#unwrittenBytes -= oldest.responses.length + oldest.sockets.length;
-      this.#lostBatches++;
+/**
+ * One log file's bytes waiting to be appended, as chunks, and how much of the first chunk the
+ * file already holds. A failed or partial write keeps exactly the bytes not yet written.
+ */
+export class AppendQueue {
+  readonly #recordStart: (chunk: Uint8Array, offset: number) => number;
+  #chunks: Uint8Array[] = [];
+  /** Bytes of `#chunks[0]` already in the file. */
+  #offset = 0;
+  #pending = 0;
+
+  /** @param recordStart Where the record containing an offset begins (for a new file). */
+  constructor(recordStart: (chunk: Uint8Array, offset: number) => number) {
+    this.#recordStart = recordStart;
+  }
+
+  /** Bytes not yet written. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Queues bytes at the end. */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#pending += chunk.length;
+  }
+
+  /** Queues bytes before everything else (a new file's header); only between records. */
+  unshift(chunk: Uint8Array): void {
+    if (this.#offset !== 0) throw new Error("Cannot insert inside a partly written record");
+    this.#chunks.unshift(chunk);
+    this.#pending += chunk.length;
+  }
+
+  /** The file was created anew: the part of a record written to the old one is written again. */
+  restartRecord(): void {
+    if (this.#offset === 0) return;
+    const start = this.#recordStart(this.#chunks[0], this.#offset);
+    this.#pending += this.#offset - start;
+    this.#offset = start;
+    if (start > 0) {
+      // Records before `start` went to the old file: keep only the rest.
+      this.#chunks[0] = this.#chunks[0].subarray(start);
+      this.#offset = 0;
     }
   }
+
+  /**
+   * Appends everything to `file`, counting each partial write, so that after an error the next
+   * attempt starts at the first byte not written.
+   *
+   * @param file An open file (append mode).
+   * @throws What the write threw; progress up to it is kept.
+   */
+  async drainTo(file: AppendFile): Promise<void> {
+    while (this.#chunks.length > 0) {
+      const chunk = this.#chunks[0];
+      while (this.#offset < chunk.length) {
+        const n = await file.write(chunk.subarray(this.#offset));
+        this.#offset += n;
+        this.#pending -= n;
+      }
+      this.#chunks.shift();
+      this.#offset = 0;
+    }
+  }
+
+  /**
+   * Drops whole chunks not yet begun (oldest first) while more than `max` bytes wait; the
+   * chunk being written is kept, so no record is ever cut.
+   *
+   * @param max The most bytes to keep waiting.
+   * @returns How many chunks were dropped.
+   */
+  bound(max: number): number {
+    let dropped = 0;
+    const first = this.#offset > 0 ? 1 : 0;
+    while (this.#pending > max && this.#chunks.length > first) {
+      const [victim] = this.#chunks.splice(first, 1);
+      this.#pending -= victim.length;
+      dropped++;
+    }
+    return dropped;
+  }
+}
+
+/**
+ * Finds where the CSV row containing `offset` starts: after the last line feed before it.
+ *
+ * @param chunk Log bytes made of whole rows.
+ * @param offset A position inside it.
+ * @returns The row's first byte.
+ */
+export function csvRowStart(chunk: Uint8Array, offset: number): number {
+  return chunk.lastIndexOf(0x0a, offset - 1) + 1;
+}
+
+/**
+ * Finds where the HTTPResponses.txt entry containing `offset` starts: after the last empty line
+ * (`\r\n\r\n`, the end of a head) before it.
+ *
+ * @param chunk Log bytes made of whole entries.
+ * @param offset A position inside it.
+ * @returns The entry's first byte.
+ */
+export function responseEntryStart(chunk: Uint8Array, offset: number): number {
+  for (let i = offset - 4; i >= 0; i--) {
+    if (
+      chunk[i] === 0x0d && chunk[i + 1] === 0x0a && chunk[i + 2] === 0x0d && chunk[i + 3] === 0x0a
+    ) {
+      return i + 4;
+    }
+  }
+  return 0;
 }
 
 const encoder = new TextEncoder();
@@ -544,37 +669,51 @@ const CONSOLE_CLOSE_WAIT_MS = 1000;
 /** Flush intervals to wait before retrying a log dir that failed. */
 const LOG_RETRY_INTERVALS = 10;
 
-/** The open log files; `socketsIsNew` says the CSV still needs its column row. */
-interface LogFiles {
-  readonly responses: Deno.FsFile;
-  readonly sockets: Deno.FsFile;
+/** A file opened for appending: what the log writer needs of `Deno.FsFile`. */
+export interface AppendFile {
+  /** Writes some of the bytes; returns how many. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Closes it. */
+  close(): void;
+}
+
+/** The open log files; `…IsNew` says a file was just created (the CSV needs its column row). */
+export interface LogFiles {
+  readonly responses: AppendFile;
+  readonly responsesIsNew: boolean;
+  readonly sockets: AppendFile;
   readonly socketsIsNew: boolean;
 }
 
-/** Opens both logs for appending. Only write permission is needed: a new CSV is detected by
- * creating it exclusively, not by reading its size. */
-async function openLogFiles(dir: string): Promise<LogFiles> {
-  const responses = await Deno.open(`${dir}/${RESPONSES_FILE}`, { append: true, create: true });
-  const path = `${dir}/${SOCKETS_FILE}`;
+/**
+ * Opens both logs for appending. Only write permission is needed: a new file is detected by
+ * creating it exclusively, not by reading its size.
+ *
+ * @param dir The log dir.
+ * @returns Both files open.
+ */
+export async function openLogFiles(dir: string): Promise<LogFiles> {
+  const responses = await openAppend(`${dir}/${RESPONSES_FILE}`);
   try {
-    const sockets = await Deno.open(path, { append: true, createNew: true });
-    return { responses, sockets, socketsIsNew: true };
+    const sockets = await openAppend(`${dir}/${SOCKETS_FILE}`);
+    return {
+      responses: responses.file,
+      responsesIsNew: responses.isNew,
+      sockets: sockets.file,
+      socketsIsNew: sockets.isNew,
+    };
   } catch (error) {
-    if (!(error instanceof Deno.errors.AlreadyExists)) {
-      responses.close();
-      throw error;
-    }
-  }
-  try {
-    return { responses, sockets: await Deno.open(path, { append: true }), socketsIsNew: false };
-  } catch (error) {
-    responses.close();
+    responses.file.close();
     throw error;
   }
 }
 
-/** Appends all of a byte array to an open file. */
-async function writeBytes(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+/** Opens a file for appending, saying whether this call created it. */
+async function openAppend(path: string): Promise<{ file: Deno.FsFile; isNew: boolean }> {
+  try {
+    return { file: await Deno.open(path, { append: true, createNew: true }), isNew: true };
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  return { file: await Deno.open(path, { append: true }), isNew: false };
 }

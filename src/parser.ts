@@ -16,6 +16,7 @@ import {
   MAX_LEADING_EMPTY_LINES,
   MAX_REQUEST_LINE_BYTES,
 } from "./limits.ts";
+import { parseAuthority } from "./http/authority.ts";
 
 /** The HTTP versions sockserve speaks; a request's `HTTP/1.x` with x > 1 is treated as 1.1. */
 export type Version = "HTTP/1.0" | "HTTP/1.1";
@@ -131,9 +132,6 @@ const FIELD_VALUE = byteClass("\t ", [[0x21, 0x7e], [0x80, 0xff]]);
  * RFC 9112 §3.2). Stricter RFC 3986 classes would refuse the `|` and `{}` that real clients send.
  */
 const TARGET = byteClass("", [[0x21, 0x22], [0x24, 0x7e]]);
-
-/** RFC 3986 §3.2.2 host plus ":" port: unreserved, sub-delims, pct-encoded, IP-literal brackets. */
-const HOST = byteClass("-._~!$&'()*+,;=:[]%" + ALPHA_DIGIT);
 
 const HEX = byteClass("0123456789abcdefABCDEF");
 
@@ -475,9 +473,9 @@ function hasValidEscapes(text: string): boolean {
   return true;
 }
 
+/** RFC 9112 §3.2: a Host or authority is `host [":" port]`; two ports or stray brackets → 400. */
 function isHost(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (!HOST[text.charCodeAt(i)]) return false;
-  return hasValidEscapes(text);
+  return parseAuthority(text) !== null;
 }
 
 interface ParsedTarget {

@@ -7,7 +7,12 @@
  * @module
  */
 
-import { FILE_CHUNK_BYTES, SINGLE_WRITE_MAX_BYTES } from "./limits.ts";
+import {
+  FILE_CHUNK_BYTES,
+  MAX_STREAM_BUFFER_BYTES,
+  MIN_STREAM_CHUNK_BYTES,
+  SINGLE_WRITE_MAX_BYTES,
+} from "./limits.ts";
 import { checkIfRange, evaluatePreconditions, type Validators } from "./http/conditional.ts";
 import { formatHttpDate } from "./http/dates.ts";
 import { makeETag } from "./http/etag.ts";
@@ -20,7 +25,7 @@ import {
 import { escapeHtml, type Header } from "./http/head.ts";
 import { contentTypeFor } from "./http/media_types.ts";
 import { type ErrorStatus, REASON_PHRASES, type Status } from "./http/status.ts";
-import { classifyFsError } from "./resolver.ts";
+import type { FileStat, OpenFile } from "./opener.ts";
 import { SERVER_NAME } from "./version.ts";
 
 /** A piece of a file body: bytes from memory (multipart heads) or a byte range of the file. */
@@ -34,7 +39,7 @@ export type ReplyBody =
   | { readonly kind: "bytes"; readonly bytes: Uint8Array }
   | {
     readonly kind: "file";
-    readonly file: Deno.FsFile;
+    readonly file: OpenFile;
     readonly segments: readonly FileSegment[];
     /** Total of all segments: the Content-Length. */
     readonly length: number;
@@ -241,7 +246,7 @@ export interface FileOptions {
 
 /** Where a representation's bytes are: an open file, or memory (the hot-file cache). */
 export type Source =
-  | { readonly kind: "file"; readonly file: Deno.FsFile }
+  | { readonly kind: "file"; readonly file: OpenFile }
   | { readonly kind: "memory"; readonly bytes: Uint8Array };
 
 /** A file as the responder serves it: type, length, validators and where its bytes are. */
@@ -255,73 +260,31 @@ export interface Representation {
 }
 
 /**
- * Describes a file from its (f)stat: strong ETag from inode, size and mtime; Last-Modified.
+ * Describes a file from its fstat: strong ETag from inode, size and mtime; Last-Modified.
  *
  * @param path The file's path (its extension gives the type).
- * @param info Its file info.
+ * @param stat Its fstat, taken through the open file.
  * @param source Where its bytes are.
+ * @param nowMs The current time: a modification time in the future is not announced (RFC 9110
+ *   §8.8.2.1: Last-Modified is never later than the response's Date).
  * @returns The representation.
  */
-export function describeFile(path: string, info: Deno.FileInfo, source: Source): Representation {
-  const mtimeMs = info.mtime?.getTime() ?? null;
+export function describeFile(
+  path: string,
+  stat: FileStat,
+  source: Source,
+  nowMs: number = Date.now(),
+): Representation {
+  const { mtimeMs } = stat;
   return {
     contentType: contentTypeFor(path),
-    size: info.size,
+    size: stat.size,
     validators: {
-      etag: makeETag({ size: info.size, mtimeMs, ino: info.ino }),
-      lastModifiedMs: mtimeMs,
+      etag: makeETag({ size: stat.size, mtimeMs, ino: stat.ino }),
+      lastModifiedMs: mtimeMs === null ? null : Math.min(mtimeMs, nowMs),
     },
     source,
   };
-}
-
-/**
- * Opens a resolved file and describes it through the open handle, so the validators and
- * lengths describe exactly what will be read even if the path changes meanwhile.
- *
- * @param path The real path from the resolver.
- * @returns The representation with its file open, and its file info; or why it cannot be opened.
- */
-export async function openFile(
-  path: string,
-): Promise<
-  | { readonly kind: "open"; readonly representation: Representation; readonly info: Deno.FileInfo }
-  | { readonly kind: "not-found" }
-  | { readonly kind: "forbidden" }
-> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    return classifyFsError(error);
-  }
-  try {
-    const info = await file.stat();
-    return { kind: "open", representation: describeFile(path, info, { kind: "file", file }), info };
-  } catch (error) {
-    file.close();
-    throw error;
-  }
-}
-
-/**
- * Opens a resolved file and builds its reply (see {@linkcode representationReply}).
- *
- * @param path The real path from the resolver.
- * @param request Method and headers.
- * @param options Cache-Control.
- * @returns The reply, or a 403/404 reply when the file cannot be opened.
- */
-export async function fileReply(
-  path: string,
-  request: FileRequest,
-  options: FileOptions = {},
-): Promise<Reply> {
-  const opened = await openFile(path);
-  if (opened.kind !== "open") {
-    return errorReply(opened.kind === "forbidden" ? 403 : 404, { method: request.method });
-  }
-  return representationReply(opened.representation, request, options);
 }
 
 /**
@@ -517,6 +480,54 @@ export function writeReply(sink: Sink, head: Uint8Array, body: ReplyBody): Promi
   return writeFileBody(sink, head, body);
 }
 
+/**
+ * The file-streaming buffers all responses hold at once, bounded: a response asks for a full
+ * {@linkcode FILE_CHUNK_BYTES} buffer and gets it while the budget lasts, else a small
+ * {@linkcode MIN_STREAM_CHUNK_BYTES} one, so thousands of slow readers cost megabytes, not
+ * gigabytes.
+ */
+export class StreamBudget {
+  readonly #max: number;
+  #used = 0;
+
+  /** @param max Bytes all full-size buffers may take together. */
+  constructor(max: number = MAX_STREAM_BUFFER_BYTES) {
+    this.#max = max;
+  }
+
+  /** Bytes currently handed out. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /**
+   * Takes a buffer size for a body of `length` bytes; give it back with {@linkcode release}.
+   *
+   * @param length The body's length.
+   * @returns The buffer size granted.
+   */
+  acquire(length: number): number {
+    const wanted = Math.min(FILE_CHUNK_BYTES, length);
+    const size = this.#used + wanted <= this.#max
+      ? wanted
+      : Math.min(MIN_STREAM_CHUNK_BYTES, wanted);
+    this.#used += size;
+    return size;
+  }
+
+  /**
+   * Returns a size taken with {@linkcode acquire}.
+   *
+   * @param size The size granted.
+   */
+  release(size: number): void {
+    this.#used -= size;
+  }
+}
+
+/** The budget of this isolate's streaming buffers. */
+export const streamBudget: StreamBudget = new StreamBudget();
+
 /** Streams a file body (see {@linkcode writeReply}). */
 async function writeFileBody(
   sink: Sink,
@@ -525,11 +536,6 @@ async function writeFileBody(
 ): Promise<void> {
   const { file, segments, length } = body;
   try {
-    let position = 0;
-    const seek = async (start: number) => {
-      if (start !== position) await file.seek(start, Deno.SeekMode.Start);
-      position = start;
-    };
     if (length <= SINGLE_WRITE_MAX_BYTES) {
       const all = new Uint8Array(head.length + length);
       all.set(head);
@@ -539,43 +545,34 @@ async function writeFileBody(
           all.set(segment.bytes, at);
           at += segment.bytes.length;
         } else {
-          await seek(segment.start);
-          await readExactly(file, all.subarray(at, at + segment.length));
-          position += segment.length;
+          await file.readExactly(all.subarray(at, at + segment.length), segment.start);
           at += segment.length;
         }
       }
       return await sink.write(all);
     }
     await sink.write(head);
-    let chunk: Uint8Array | null = null;
-    for (const segment of segments) {
-      if (segment.kind === "bytes") {
-        await sink.write(segment.bytes);
-        continue;
+    const size = streamBudget.acquire(length);
+    try {
+      const chunk = new Uint8Array(size);
+      for (const segment of segments) {
+        if (segment.kind === "bytes") {
+          await sink.write(segment.bytes);
+          continue;
+        }
+        let position = segment.start;
+        const end = segment.start + segment.length;
+        while (position < end) {
+          const part = chunk.subarray(0, Math.min(chunk.length, end - position));
+          await file.readExactly(part, position);
+          position += part.length;
+          await sink.write(part);
+        }
       }
-      await seek(segment.start);
-      chunk ??= new Uint8Array(Math.min(FILE_CHUNK_BYTES, length));
-      let left = segment.length;
-      while (left > 0) {
-        const part = chunk.subarray(0, Math.min(chunk.length, left));
-        await readExactly(file, part);
-        position += part.length;
-        await sink.write(part);
-        left -= part.length;
-      }
+    } finally {
+      streamBudget.release(size);
     }
   } finally {
     file.close();
-  }
-}
-
-/** Fills `buf` from the file, or throws if the file ends first (it shrank while being sent). */
-async function readExactly(file: Deno.FsFile, buf: Uint8Array): Promise<void> {
-  let filled = 0;
-  while (filled < buf.length) {
-    const n = await file.read(buf.subarray(filled));
-    if (n === null) throw new Error("File ended before its announced length");
-    filled += n;
   }
 }

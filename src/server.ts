@@ -14,9 +14,18 @@
 import { Connection, type ConnectionInfo, type ConnectionOptions } from "./connection.ts";
 import type { Header } from "./http/head.ts";
 import type { ErrorStatus } from "./http/status.ts";
-import { MAX_ERROR_PAGE_BYTES, SHUTDOWN_GRACE_S } from "./limits.ts";
+import { MAX_ERROR_PAGE_BYTES, SHUTDOWN_GRACE_S, STUCK_WORK_GRACE_S } from "./limits.ts";
 import { formatListingHtml, formatListingJson, prefersJson, readListing } from "./listing.ts";
 import { type Endpoint, type LogSink, LogWriter } from "./logs.ts";
+import {
+  type Confinement,
+  detectConfinement,
+  type ListingResult,
+  openDirectoryInside,
+  openInside,
+  type Supervisor,
+} from "./opener.ts";
+import { isLocalAuthority, isLoopbackAddress, unmapAddress } from "./http/authority.ts";
 import { REGISTERED_METHODS, type RequestHead } from "./parser.ts";
 import { IS_WINDOWS } from "./platform.ts";
 import { type NormalizedPath, normalizePath, resolvePath, type Root } from "./resolver.ts";
@@ -85,6 +94,11 @@ export interface ServeOptions {
    * public Host). @default false
    */
   readonly anyHost?: boolean;
+  /**
+   * The supervisor isolate that proves opened files are inside the root (a serving worker with
+   * scoped permissions); without it the server uses the strongest strategy it can itself.
+   */
+  readonly supervisor?: Supervisor;
 }
 
 /** A running server. */
@@ -95,6 +109,8 @@ export interface Server {
   readonly finished: Promise<void>;
   /** Stops gracefully; resolves like `finished`. */
   stop(): Promise<void>;
+  /** How opened files are proven to be inside the root (see `opener.ts`). */
+  readonly confinement: Confinement;
 }
 
 /**
@@ -147,7 +163,14 @@ export async function serve(options: ServeOptions): Promise<Server> {
       ]);
       clearTimeout(grace);
       for (const connection of connections) connection.close();
-      await Promise.allSettled(running);
+      // Work stuck in the file system (a hung disk) must not hold the stop hostage: wait a
+      // little more, then flush the logs and finish anyway.
+      let stuck: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled(running),
+        new Promise((resolve) => stuck = setTimeout(resolve, STUCK_WORK_GRACE_S * 1000)),
+      ]);
+      clearTimeout(stuck);
       clearInterval(sweeper);
       await logs.close();
       resolveFinished();
@@ -156,15 +179,19 @@ export async function serve(options: ServeOptions): Promise<Server> {
   }
 
   const cache = new FileCache();
+  const confinement: Confinement = options.supervisor ? "supervisor" : detectConfinement(root);
   const context: AnswerContext = {
     root,
+    confinement,
+    supervisor: options.supervisor,
     allowStop: options.allowStop,
     listing: options.listing ?? false,
     fileOptions: { cacheControl: options.cacheControl ?? null },
     cors: options.cors ?? false,
     cache,
     requestStop: options.requestStop ?? (() => void stop()),
-    localHostsOnly: !options.anyHost && (isLoopback(options.host) || options.host === "localhost"),
+    localHostsOnly: !options.anyHost &&
+      (isLoopbackAddress(options.host) || options.host === "localhost"),
   };
   const answer = (head: RequestHead, info: ConnectionInfo) => answerRequest(head, info, context);
 
@@ -206,7 +233,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     }
   })();
 
-  return { addr: listener.addr as Deno.NetAddr, finished, stop };
+  return { addr: listener.addr as Deno.NetAddr, finished, stop, confinement };
 }
 
 /**
@@ -228,6 +255,8 @@ export function createLogWriter(
 /** What the request handler needs from the server. */
 interface AnswerContext {
   readonly root: Root;
+  readonly confinement: Confinement;
+  readonly supervisor: Supervisor | undefined;
   readonly allowStop: boolean;
   readonly listing: boolean;
   readonly fileOptions: FileOptions;
@@ -292,8 +321,8 @@ function decideReply(
   const { method } = head;
   // DNS rebinding: a web page can point its own host name at 127.0.0.1 and then read this
   // server from the browser. A loopback server only answers for this machine's names.
-  if (context.localHostsOnly && !isLocalHost(head.host)) {
-    return errorPage(context.root, 421, { method, close: true });
+  if (context.localHostsOnly && !isLocalAuthority(head.host)) {
+    return errorPage(context, 421, { method, close: true });
   }
   // RFC 9110 §9.3.7: OPTIONS (for * or a path) says what is allowed, with no content.
   if (method === "OPTIONS") {
@@ -302,19 +331,23 @@ function decideReply(
   if (method !== "GET" && method !== "HEAD") {
     // RFC 9110 §15.5.6: 405 must list what is allowed; §15.6.2: 501 for unknown methods.
     return REGISTERED_METHODS.has(method)
-      ? errorPage(context.root, 405, { method, headers: [["Allow", ALLOW]] })
-      : errorPage(context.root, 501, { method });
+      ? errorPage(context, 405, { method, headers: [["Allow", ALLOW]] })
+      : errorPage(context, 501, { method });
   }
-  if (context.allowStop && head.path === "/STOP" && isStopAllowed(head, info.client.ip)) {
+  // GET only: HEAD must stay safe (RFC 9110 §9.2.1), and link checkers send it freely.
+  if (
+    context.allowStop && method === "GET" && head.path === "/STOP" &&
+    isStopAllowed(head, info.client.ip)
+  ) {
     context.requestStop();
     const text = new TextEncoder().encode("sockserve is stopping.\n");
     return bytesReply(200, text, "text/plain; charset=utf-8", method, { close: true });
   }
   const path = normalizePath(head.path, { dotfiles: context.root.dotfiles, windows: IS_WINDOWS });
   if (path.kind === "bad") {
-    return errorPage(context.root, 400, { method, detail: `${path.reason}.` });
+    return errorPage(context, 400, { method, detail: `${path.reason}.` });
   }
-  if (path.kind === "hidden") return errorPage(context.root, 404, { method });
+  if (path.kind === "hidden") return errorPage(context, 404, { method });
   const key = path.segments.join("/") + (path.directory ? "/" : "");
   const cached = context.cache.lookup(key);
   if (cached !== null) return representationReply(cached, head, context.fileOptions);
@@ -333,55 +366,84 @@ async function resolveAndReply(
   const resolution = await resolvePath(context.root, path, head.query);
   switch (resolution.kind) {
     case "file": {
-      const opened = await context.cache.open(key, resolution.path, resolution.candidate);
+      const opened = await openInside(context.root, resolution.path, context);
       if (opened.kind !== "open") {
-        return await errorPage(context.root, opened.kind === "forbidden" ? 403 : 404, { method });
+        return await errorPage(context, opened.kind === "forbidden" ? 403 : 404, { method });
       }
-      return representationReply(opened.representation, head, options);
+      const representation = await context.cache.admit(
+        key,
+        resolution.path,
+        resolution.candidate,
+        opened.file,
+      );
+      if (representation === null) return await errorPage(context, 404, { method });
+      return representationReply(representation, head, options);
     }
     case "directory":
-      if (!context.listing) return await errorPage(context.root, 404, { method });
-      return await listingReply(context.root, resolution.path, path.segments, head);
+      if (!context.listing) return await errorPage(context, 404, { method });
+      return await listingReply(context, resolution.path, path.segments, head);
     case "redirect":
       return redirectReply(resolution.location, method);
     case "not-found":
-      return await errorPage(context.root, 404, { method });
+      return await errorPage(context, 404, { method });
     case "forbidden":
-      return await errorPage(context.root, 403, { method });
+      return await errorPage(context, 403, { method });
   }
 }
 
 /** Builds the HTML or JSON listing of a directory (RFC 9110 §12.5.1: Vary on Accept). */
 async function listingReply(
-  root: Root,
+  context: AnswerContext,
   dirPath: string,
   segments: readonly string[],
   head: RequestHead,
 ): Promise<Reply> {
-  const listing = await readListing(root, dirPath, segments);
+  const result = await listDirectory(context, dirPath, segments);
+  if (result.kind !== "listing") {
+    return await errorPage(context, result.kind === "forbidden" ? 403 : 404, {
+      method: head.method,
+    });
+  }
   const json = prefersJson(head.headers.get("accept"));
-  const body = json ? formatListingJson(listing) : formatListingHtml(listing);
+  const body = json ? formatListingJson(result.listing) : formatListingHtml(result.listing);
   const type = json ? "application/json; charset=utf-8" : "text/html; charset=utf-8";
   return bytesReply(200, new TextEncoder().encode(body), type, head.method, {
     headers: [["Vary", "Accept"]],
   });
 }
 
+/** Reads a directory for a listing with the server's confinement strategy. */
+function listDirectory(
+  context: AnswerContext,
+  dirPath: string,
+  segments: readonly string[],
+): Promise<ListingResult> {
+  if (context.confinement === "supervisor") return context.supervisor!.list(dirPath, segments);
+  const source = openDirectoryInside(context.root, dirPath, context.confinement);
+  if ("kind" in source) return Promise.resolve(source);
+  return readListing(source, segments, context.root.dotfiles ?? false);
+}
+
 /**
  * Builds an error reply, using the site's own `<status>.html` from the root when it has one
- * (found through the resolver, so it obeys the same confinement), else the built-in page.
+ * (found through the resolver and opened like any file, so it obeys the same confinement), else
+ * the built-in page.
  *
- * @param root The served root.
+ * @param context The server's root and confinement.
  * @param status The error status.
  * @param options Method, detail, extra fields.
  * @returns The reply.
  */
-async function errorPage(root: Root, status: ErrorStatus, options: ErrorOptions): Promise<Reply> {
+async function errorPage(
+  context: AnswerContext,
+  status: ErrorStatus,
+  options: ErrorOptions,
+): Promise<Reply> {
   const page = normalizePath(`/${status}.html`);
   if (page.kind === "path") {
-    const found = await resolvePath(root, page).catch(() => null);
+    const found = await resolvePath(context.root, page).catch(() => null);
     if (found?.kind === "file") {
-      const bytes = await readSmallFile(found.path, MAX_ERROR_PAGE_BYTES);
+      const bytes = await readErrorPage(context, found.path);
       if (bytes !== null) {
         return bytesReply(status, bytes, "text/html; charset=utf-8", options.method, options);
       }
@@ -390,23 +452,24 @@ async function errorPage(root: Root, status: ErrorStatus, options: ErrorOptions)
   return errorReply(status, options);
 }
 
-/** Reads a whole file if it is at most `max` bytes; null when bigger or unreadable. */
-async function readSmallFile(path: string, max: number): Promise<Uint8Array | null> {
+/** Reads a custom error page through a proven open; null when too big or unavailable. */
+async function readErrorPage(context: AnswerContext, path: string): Promise<Uint8Array | null> {
+  let opened;
   try {
-    using file = await Deno.open(path);
-    const { size } = await file.stat();
-    if (size > max) return null;
-    const bytes = new Uint8Array(size);
-    let filled = 0;
-    while (filled < size) {
-      const n = await file.read(bytes.subarray(filled));
-      if (n === null) return bytes.subarray(0, filled);
-      filled += n;
-    }
-    return bytes;
+    opened = await openInside(context.root, path, context);
   } catch {
     return null;
   }
+  if (opened.kind !== "open") return null;
+  using file = opened.file;
+  if (file.stat.size > MAX_ERROR_PAGE_BYTES) return null;
+  const bytes = new Uint8Array(file.stat.size);
+  try {
+    await file.readExactly(bytes, 0);
+  } catch {
+    return null;
+  }
+  return bytes;
 }
 
 /**
@@ -420,43 +483,31 @@ async function readSmallFile(path: string, max: number): Promise<Uint8Array | nu
  * @returns Whether to stop.
  */
 export function isStopAllowed(head: RequestHead, clientIp: string): boolean {
-  if (!isLoopback(clientIp) || head.host === null || !isLocalHost(head.host)) return false;
+  if (!isLoopbackAddress(clientIp) || head.host === null || !isLocalAuthority(head.host)) {
+    return false;
+  }
   // Fetch Metadata (sent by browsers): only a typed URL ("none") or the same origin may stop.
   const site = head.headers.get("sec-fetch-site");
   if (site !== undefined && site !== "none" && site !== "same-origin") return false;
   const origin = head.headers.get("origin");
-  if (origin !== undefined && !/^http:\/\/(localhost|127\.[\d.]+|\[::1\])(:\d+)?$/i.test(origin)) {
-    return false;
-  }
-  return true;
+  return origin === undefined || isLocalOrigin(origin);
 }
 
 /**
- * Returns whether a Host names this machine: `localhost` (and `*.localhost`, RFC 6761), or a
- * loopback address, with any port. A request without Host (HTTP/1.0) passes.
+ * Returns whether an Origin (RFC 6454 §7) is a page served from this machine over http(s).
  *
- * @param host The Host (or absolute-form authority), or null.
- * @returns Whether it names this machine.
+ * @param origin The Origin field value.
+ * @returns Whether its host names this machine.
  */
-export function isLocalHost(host: string | null): boolean {
-  if (host === null) return true;
-  const name = host.toLowerCase().replace(/:\d*$/, "").replace(/^\[(.*)\]$/, "$1");
-  return name === "localhost" || name.endsWith(".localhost") || isLoopback(name);
-}
-
-/**
- * Returns whether an address is a loopback address (IPv4, IPv6, or IPv4-mapped IPv6).
- *
- * @param ip An IP address as Deno reports it.
- * @returns Whether only this machine can have sent from it.
- */
-export function isLoopback(ip: string): boolean {
-  return ip.startsWith("127.") || ip === "::1" || ip.startsWith("::ffff:127.");
+export function isLocalOrigin(origin: string): boolean {
+  const match = /^https?:\/\/([^/?#]*)$/i.exec(origin);
+  return match !== null && isLocalAuthority(match[1]);
 }
 
 function endpointOf(addr: Deno.Addr): Endpoint {
   const net = addr as Deno.NetAddr;
-  return { ip: net.hostname, port: net.port };
+  // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; logs and checks want a.b.c.d.
+  return { ip: unmapAddress(net.hostname), port: net.port };
 }
 
 const stdoutEncoder = new TextEncoder();

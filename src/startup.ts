@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_ROOT, formatServerUrl, type ServeCommand } from "./cli.ts";
 import { relativeInside } from "./resolver.ts";
 import type { Server } from "./server.ts";
-import { canSharePort, serveWithWorkers } from "./workers.ts";
+import { canSharePort, hasAllPermissions, serveWithWorkers } from "./workers.ts";
 
 /** A failure to start: the one line to print on stderr and the exit code. */
 export class StartupError extends Error {
@@ -172,7 +172,10 @@ export async function logDirWarning(root: string, logDir: string): Promise<strin
  */
 export async function startServer(options: ServeCommand, colour: boolean): Promise<Server> {
   const command = { ...options, root: chooseRoot(options).root };
-  checkPermissions(command);
+  // With every permission, the main isolate supervises serving isolates that get only what
+  // serving needs (workers.ts); with scoped flags, Deno already holds them and must grant them.
+  const supervised = hasAllPermissions();
+  if (!supervised) checkPermissions(command);
   await prepareFolders(command);
   let workers = command.workers;
   if (workers > 1 && !canSharePort()) {
@@ -183,28 +186,41 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
   }
   let server: Server;
   try {
-    server = await serveWithWorkers({ ...command, colour }, workers);
+    server = await serveWithWorkers({ ...command, colour }, { workers, supervised });
   } catch (error) {
-    if (error instanceof Error && /unstable/i.test(error.message)) {
-      throw new StartupError(
-        "--workers needs Deno's --unstable-net flag (deno run --unstable-net …)",
-        2,
-      );
-    }
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new StartupError(`Port ${command.port} on ${command.host} is already in use.`, 1);
-    }
-    if (error instanceof Deno.errors.PermissionDenied) {
-      throw new StartupError(
-        `Not allowed to listen on port ${command.port}: ports below 1024 need privileges.`,
-        1,
-      );
-    }
-    throw new StartupError(
-      `Cannot listen on ${command.host}:${command.port}: ${(error as Error).message}`,
-      1,
+    throw listenError(error, command);
+  }
+  if (server.confinement === "identity" && Deno.build.os === "linux") {
+    console.error(
+      "Notice: with scoped Deno flags, sockserve checks opened files against a fresh " +
+        "resolution; a writer racing renames inside the root could still slip one past. " +
+        "Run with -A (as deno task serve does) for kernel-proven confinement.",
     );
   }
   console.log(`Serving ${command.root} at ${formatServerUrl(command.host, server.addr.port)}`);
   return server;
+}
+
+/** Maps a failure to listen (in this isolate or a worker's) to its one-line startup error. */
+function listenError(error: unknown, command: ServeCommand): StartupError {
+  const message = error instanceof Error ? error.message : String(error);
+  // A worker reports its error as "Name: message".
+  const is = (kind: new (...args: never[]) => Error) =>
+    error instanceof kind || message.startsWith(`${kind.name}:`);
+  if (/unstable/i.test(message)) {
+    return new StartupError(
+      "--workers needs Deno's --unstable-net flag (deno run --unstable-net …)",
+      2,
+    );
+  }
+  if (is(Deno.errors.AddrInUse)) {
+    return new StartupError(`Port ${command.port} on ${command.host} is already in use.`, 1);
+  }
+  if (is(Deno.errors.PermissionDenied)) {
+    return new StartupError(
+      `Not allowed to listen on port ${command.port}: ports below 1024 need privileges.`,
+      1,
+    );
+  }
+  return new StartupError(`Cannot listen on ${command.host}:${command.port}: ${message}`, 1);
 }

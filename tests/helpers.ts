@@ -18,6 +18,17 @@ export function bytes(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+/** The flags of `deno task serve`: every permission, so the main isolate supervises. */
+export const SUPERVISED: readonly string[] = ["--allow-all"];
+
+/**
+ * Scoped flags for running sockserve directly (no supervisor): read the root, write the logs,
+ * listen on loopback.
+ */
+export function scopedPermissions(root: string, logDir: string): string[] {
+  return ["--allow-net=127.0.0.1,[::1]", `--allow-read=${root}`, `--allow-write=${logDir}`];
+}
+
 /** How to run sockserve: the compiled binary when SOCKSERVE_BIN is set, else deno run. */
 export function launcher(
   permissions: readonly string[],
@@ -51,7 +62,7 @@ export interface StartOptions {
   readonly logDir?: string;
   /** More command-line arguments. */
   readonly args?: readonly string[];
-  /** Deno permission flags; default: read the root, write the log dir, listen on loopback. */
+  /** Deno permission flags; default: all, so sockserve runs supervised as `deno task serve`. */
   readonly permissions?: readonly string[];
   /** Working directory. */
   readonly cwd?: string;
@@ -69,11 +80,7 @@ export interface StartOptions {
  */
 export async function startServer(options: StartOptions): Promise<TestServer> {
   const logDir = options.logDir ?? await Deno.makeTempDir({ prefix: "sockserve-logs-" });
-  const permissions = options.permissions ?? [
-    "--allow-net=127.0.0.1,[::1]",
-    `--allow-read=${options.root}`,
-    `--allow-write=${logDir}`,
-  ];
+  const permissions = options.permissions ?? SUPERVISED;
   const [cmd, ...cmdArgs] = launcher(permissions, [
     "--port",
     "0",

@@ -12,6 +12,8 @@ import {
   sortEntries,
 } from "../src/listing.ts";
 import { formatSize } from "../src/bytes.ts";
+import { MAX_LISTING_ENTRIES } from "../src/limits.ts";
+import { classifyOpenError, type DirSource, openDirectoryInside } from "../src/opener.ts";
 import { makeTree } from "./helpers.ts";
 
 const HOSTILE = [
@@ -101,17 +103,64 @@ Deno.test("prefersJson() answers JSON only when asked before HTML", () => {
   assert.equal(prefersJson("text/html,application/xhtml+xml,*/*;q=0.8"), false);
 });
 
-Deno.test("readListing() hides dotfiles and symlinks that leave the root", async () => {
-  const dir = await makeTree({ "a.txt": "aa", "d/": "", ".hidden": "h" });
-  const outside = await makeTree({ "secret.txt": "s" });
-  await Deno.symlink(`${outside}/secret.txt`, `${dir}/out.txt`);
-  await Deno.symlink(`${dir}/a.txt`, `${dir}/in.txt`);
-  const result = await readListing({ realPath: dir }, dir, []);
-  assert.deepEqual(result.entries.map((e) => [e.name, e.directory, e.size]), [["d", true, 0], [
-    "a.txt",
-    false,
-    2,
-  ], ["in.txt", false, 2]]);
-  const withDots = await readListing({ realPath: dir, dotfiles: true }, dir, []);
-  assert.ok(withDots.entries.some((e) => e.name === ".hidden"));
+for (const confinement of ["kernel", "identity"] as const) {
+  Deno.test(`readListing() hides dotfiles and symlinks that leave the root (${confinement})`, async () => {
+    const dir = await makeTree({ "a.txt": "aa", "d/": "", ".hidden": "h" });
+    const outside = await makeTree({ "secret.txt": "s" });
+    await Deno.symlink(`${outside}/secret.txt`, `${dir}/out.txt`);
+    await Deno.symlink(`${dir}/a.txt`, `${dir}/in.txt`);
+    await Deno.symlink(`${dir}/.hidden`, `${dir}/to-hidden.txt`);
+    const list = async (dotfiles: boolean) => {
+      const source = openDirectoryInside({ realPath: dir, dotfiles }, dir, confinement);
+      assert.ok(!("kind" in source));
+      const result = await readListing(source, [], dotfiles);
+      assert.equal(result.kind, "listing");
+      return result.kind === "listing" ? result.listing.entries : [];
+    };
+    assert.deepEqual((await list(false)).map((e) => [e.name, e.directory, e.size]), [
+      ["d", true, 0],
+      ["a.txt", false, 2],
+      ["in.txt", false, 2],
+    ]);
+    assert.ok((await list(true)).some((e) => e.name === ".hidden"));
+  });
+}
+
+Deno.test("readListing() keeps the first entries in listing order when a folder is too big", async () => {
+  const files: Record<string, string> = {};
+  // Names in reverse so directory order and sort order disagree.
+  for (let i = MAX_LISTING_ENTRIES + 50; i > 0; i--) files[`f${i}.txt`] = "";
+  files["zz-dir/"] = "";
+  const dir = await makeTree(files);
+  const source = openDirectoryInside({ realPath: dir }, dir, "kernel");
+  assert.ok(!("kind" in source));
+  const result = await readListing(source, [], false);
+  assert.ok(result.kind === "listing");
+  const names = result.listing.entries.map((e) => e.name);
+  assert.equal(names.length, MAX_LISTING_ENTRIES);
+  assert.equal(result.listing.truncated, true);
+  assert.deepEqual(names.slice(0, 3), ["zz-dir", "f1.txt", "f2.txt"]);
+  assert.equal(names.at(-1), `f${MAX_LISTING_ENTRIES - 1}.txt`);
+});
+
+Deno.test("readListing() of a folder the server cannot read is forbidden, not an error", async () => {
+  const unreadable: DirSource = {
+    // deno-lint-ignore require-yield
+    async *entries() {
+      throw new Deno.errors.PermissionDenied("Permission denied (os error 13): readdir");
+    },
+    describe: () => null,
+    close: () => {},
+  };
+  assert.deepEqual(await readListing(unreadable, [], false), { kind: "forbidden" });
+});
+
+Deno.test("classifyOpenError() maps permission errors to forbidden and missing names to not-found", () => {
+  const coded = (code: string) => Object.assign(new Error(code), { code });
+  assert.deepEqual(classifyOpenError(coded("EACCES")), { kind: "forbidden" });
+  assert.deepEqual(classifyOpenError(coded("ELOOP")), { kind: "forbidden" });
+  assert.deepEqual(classifyOpenError(new Deno.errors.NotCapable("x")), { kind: "forbidden" });
+  assert.deepEqual(classifyOpenError(coded("ENOENT")), { kind: "not-found" });
+  assert.deepEqual(classifyOpenError(coded("ENOTDIR")), { kind: "not-found" });
+  assert.throws(() => classifyOpenError(coded("EIO")));
 });
