@@ -81,7 +81,7 @@ export const MAX_CACHE_PATHS = 8 * 1024;
 export const CACHE_ENTRY_OVERHEAD_BYTES = 1024;
 
 /** Bytes of file-streaming buffers all responses may hold at once; beyond it they get small ones. */
-export const MAX_STREAM_BUFFER_BYTES = 32 * 1024 * 1024;
+export const MAX_STREAM_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /** The buffer a streamed response gets when the shared budget is spent: slow clients stay cheap. */
 export const MIN_STREAM_CHUNK_BYTES = 16 * 1024;

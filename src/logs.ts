@@ -149,7 +149,8 @@ export function formatCsvRows(records: readonly ResponseRecord[], withHeader = f
   return text;
 }
 
-const CSV_OPTIONS = { eof: true, record_delimiter: "unix" } as const;
+/** RFC 4180 with unix line ends; a lone CR is quoted too, as some spreadsheets break rows on it. */
+const CSV_OPTIONS = { eof: true, record_delimiter: "unix", quoted_match: /\r/ } as const;
 
 /** Characters that make csv-stringify quote a field (delimiter, quote, record delimiters). */
 const NEEDS_QUOTING = /[",\r\n]/;
@@ -636,7 +637,8 @@ export class AppendQueue {
  * @returns The row's first byte.
  */
 export function csvRowStart(chunk: Uint8Array, offset: number): number {
-  return chunk.lastIndexOf(0x0a, offset - 1) + 1;
+  // lastIndexOf counts a negative start from the end: offset 0 is simply the first row.
+  return offset <= 0 ? 0 : chunk.lastIndexOf(0x0a, offset - 1) + 1;
 }
 
 /**

@@ -4,18 +4,22 @@
 
 import assert from "node:assert/strict";
 import {
+  type AppendFile,
   CSV_COLUMNS,
+  csvRowStart,
   describeUnparsed,
   formatAccessLine,
   formatCsvRows,
   formatEndpoint,
   formatResponseEntry,
+  type LogFiles,
   LogWriter,
+  responseEntryStart,
   type ResponseRecord,
   RESPONSES_FILE,
   SOCKETS_FILE,
 } from "../src/logs.ts";
-import { bytes } from "./helpers.ts";
+import { bytes, exchange, get, makeTree, startServer } from "./helpers.ts";
 
 const HEAD = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
 
@@ -156,7 +160,7 @@ function libraryRow(r: ResponseRecord, stringify: (rows: unknown[][], options: o
     r.bodyBytes,
     r.durationMs.toFixed(3),
   ];
-  return stringify([fields], { eof: true, record_delimiter: "unix" });
+  return stringify([fields], { eof: true, record_delimiter: "unix", quoted_match: /\r/ });
 }
 
 Deno.test("formatCsvRows() writes exactly what csv-stringify writes for every field shape", async (t) => {
@@ -183,3 +187,179 @@ Deno.test("formatCsvRows() writes exactly what csv-stringify writes for every fi
     });
   }
 });
+
+/** A disk in memory that can fill up: writes stop part-way at the capacity, then fail. */
+class SmallDisk {
+  readonly files = new Map<string, Uint8Array[]>();
+  capacity: number;
+  used = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  text(name: string): string {
+    return new TextDecoder().decode(
+      (this.files.get(name) ?? []).reduce((all, part) => {
+        const joined = new Uint8Array(all.length + part.length);
+        joined.set(all);
+        joined.set(part, all.length);
+        return joined;
+      }, new Uint8Array()),
+    );
+  }
+
+  open(name: string): { file: AppendFile; isNew: boolean } {
+    const isNew = !this.files.has(name);
+    if (isNew) this.files.set(name, []);
+    const parts = this.files.get(name)!;
+    return {
+      isNew,
+      file: {
+        write: (bytes) => {
+          const room = this.capacity - this.used;
+          if (room <= 0) return Promise.reject(new Error("No space left on device (os error 28)"));
+          const n = Math.min(room, bytes.length);
+          parts.push(bytes.slice(0, n));
+          this.used += n;
+          return Promise.resolve(n);
+        },
+        close: () => {},
+      },
+    };
+  }
+
+  opener(): (dir: string) => Promise<LogFiles> {
+    return () => {
+      const responses = this.open(RESPONSES_FILE);
+      const sockets = this.open(SOCKETS_FILE);
+      return Promise.resolve({
+        responses: responses.file,
+        responsesIsNew: responses.isNew,
+        sockets: sockets.file,
+        socketsIsNew: sockets.isNew,
+      });
+    };
+  }
+}
+
+Deno.test("LogWriter resumes after a full disk exactly where each file stopped: every entry once, none torn", async () => {
+  const disk = new SmallDisk(5000);
+  const warnings: string[] = [];
+  const writer = new LogWriter("/logs", { open: disk.opener(), warn: (m) => warnings.push(m) });
+  const records = Array.from({ length: 60 }, (_, i) => record({ connectionId: i + 1 }));
+  for (const r of records.slice(0, 30)) writer.record(r);
+  await writer.flush(); // fills the disk part-way through an entry
+  assert.equal(disk.used, 5000);
+  for (const r of records.slice(30)) writer.record(r);
+  await writer.flush(); // still full: nothing more, nothing lost
+  disk.capacity = Infinity; // space freed
+  await writer.flush();
+  assert.equal(
+    disk.text(RESPONSES_FILE),
+    records.map((r) => formatResponseEntry(r)).join(""),
+  );
+  assert.equal(disk.text(SOCKETS_FILE), formatCsvRows(records, true));
+  assert.equal(warnings.length, 2, warnings.join("\n"));
+  await writer.close();
+});
+
+Deno.test("LogWriter starts a partly written entry over when its file was deleted meanwhile", async () => {
+  const disk = new SmallDisk(700);
+  const writer = new LogWriter("/logs", { open: disk.opener(), warn: () => {} });
+  const records = Array.from({ length: 6 }, (_, i) => record({ connectionId: i + 1 }));
+  for (const r of records) writer.record(r);
+  await writer.flush(); // HTTPResponses.txt holds a torn entry now
+  const written = disk.text(RESPONSES_FILE);
+  disk.files.clear(); // the operator deletes the logs to free space
+  disk.capacity = Infinity;
+  await writer.flush();
+  const entries = records.map((r) => formatResponseEntry(r));
+  // The entries written whole before are gone with the old file; the torn one starts over.
+  const whole = entries.filter((_, i) => entries.slice(0, i + 1).join("").length <= written.length);
+  assert.equal(disk.text(RESPONSES_FILE), entries.slice(whole.length).join(""));
+  assert.match(disk.text(SOCKETS_FILE), /^time,server_ip/);
+  await writer.close();
+});
+
+Deno.test("csvRowStart() and responseEntryStart() find the record a byte belongs to", () => {
+  const csv = bytes("a,b\nc,d\ne,f\n");
+  assert.equal(csvRowStart(csv, 0), 0);
+  assert.equal(csvRowStart(csv, 5), 4);
+  assert.equal(csvRowStart(csv, 8), 8);
+  const entries = bytes(`# x\n${HEAD}# y\n${HEAD}`);
+  const second = 4 + HEAD.length;
+  assert.equal(responseEntryStart(entries, 3), 0);
+  assert.equal(responseEntryStart(entries, second), second);
+  assert.equal(responseEntryStart(entries, second + 10), second);
+});
+
+Deno.test("formatCsvRows() neutralises spreadsheet formulas in client fields (OWASP CSV injection)", async (t) => {
+  const cases: [string, string][] = [
+    ['=HYPERLINK("http://evil")', `"'=HYPERLINK(""http://evil"")"`],
+    ["+1+1", "'+1+1"],
+    ["-2+3", "'-2+3"],
+    ["@SUM(A1)", "'@SUM(A1)"],
+    ["\tTAB", "'\tTAB"],
+    ["\r=1", `"'\r=1"`],
+    ["-", "-"], // the placeholder of an unparsed request
+    ["GET", "GET"],
+    ["/a=b", "/a=b"],
+  ];
+  for (const [method, cell] of cases) {
+    await t.step(JSON.stringify(method), () => {
+      const row = formatCsvRows([record({ method })]);
+      assert.ok(row.includes(`,${cell},/index.html,`), row);
+    });
+  }
+});
+
+Deno.test(
+  "a full log disk that frees up leaves every response in both logs exactly once, none torn",
+  {
+    ignore: Deno.build.os !== "linux",
+  },
+  async (t) => {
+    const logDir = await Deno.makeTempDir({ prefix: "sockserve-tmpfs-" });
+    const mount = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=256k", "tmpfs", logDir],
+      stderr: "piped",
+    }).output().catch(() => null);
+    if (mount === null || !mount.success) {
+      console.log(`skipped: cannot mount a small tmpfs here (needs root): ${logDir}`);
+      return;
+    }
+    try {
+      const root = await makeTree({ "a.txt": "a" });
+      await using server = await startServer({ root, logDir, args: ["--quiet"] });
+      // Leave about 8 KiB free, then send far more log text than that.
+      await Deno.writeFile(`${logDir}/filler`, new Uint8Array(248 * 1024)).catch(() => {});
+      const requests = 200;
+      await t.step("fill the disk", async () => {
+        for (let i = 0; i < requests / 2; i++) await exchange(server.port, get("/a.txt"));
+        await new Promise((resolve) => setTimeout(resolve, 500)); // let a flush fail part-way
+      });
+      await Deno.remove(`${logDir}/filler`);
+      for (let i = 0; i < requests / 2; i++) await exchange(server.port, get("/a.txt"));
+      assert.equal((await server.stop()).code, 0);
+      const csv = (await Deno.readTextFile(`${logDir}/${SOCKETS_FILE}`)).trimEnd().split("\n");
+      assert.equal(csv[0], CSV_COLUMNS.join(","));
+      const rows = csv.slice(1);
+      assert.equal(rows.length, requests, "one row per response");
+      for (const row of rows) assert.equal(row.split(",").length, CSV_COLUMNS.length, row);
+      const ids = new Set(rows.map((row) => row.split(",")[5]));
+      assert.equal(ids.size, requests, "no row twice");
+      const entries = (await Deno.readTextFile(`${logDir}/${RESPONSES_FILE}`)).split("\r\n\r\n");
+      assert.equal(entries.pop(), "");
+      assert.equal(entries.length, requests);
+      for (const entry of entries) {
+        assert.match(
+          entry,
+          /^# \S+ \S+ -> \S+ "GET \/a\.txt HTTP\/1\.1"\nHTTP\/1\.1 200 OK\r\n/,
+        );
+      }
+    } finally {
+      await new Deno.Command("umount", { args: [logDir] }).output();
+    }
+  },
+);

@@ -14,6 +14,7 @@ import {
   launcher,
   makeTree,
   request,
+  scopedPermissions,
   splitResponses,
   startServer,
   writeAll,
@@ -290,15 +291,26 @@ Deno.test("a console nobody reads does not stop the log files", async () => {
 Deno.test("GET /STOP from a web page (cross-site fetch metadata, foreign Host or Origin) does not stop the server", async () => {
   const root = await makeTree({ "index.html": "x" });
   await using server = await startServer({ root, args: ["--quiet", "--allow-stop"] });
-  const attempts = [
-    "GET /STOP HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: cross-site\r\nConnection: close\r\n\r\n",
-    "GET /STOP HTTP/1.1\r\nHost: rebind.attacker.example\r\nConnection: close\r\n\r\n",
-    "GET /STOP HTTP/1.1\r\nHost: localhost:8080\r\nOrigin: http://attacker.example\r\nConnection: close\r\n\r\n",
+  const attempts: [string, number][] = [
+    // A local Host with browser metadata or Origin saying "another site": /STOP is a plain path.
+    ["Host: 127.0.0.1\r\nSec-Fetch-Site: cross-site", 404],
+    ["Host: localhost:8080\r\nOrigin: http://attacker.example", 404],
+    ["Host: localhost:8080\r\nOrigin: http://127.0.0.1.nip.io", 404],
+    ["Host: localhost:8080\r\nOrigin: http://127.attacker.example:8080", 404],
+    // A foreign Host (DNS rebinding) gets no answer at all, whatever it looks like.
+    ["Host: rebind.attacker.example", 421],
+    ["Host: 127.rebind.attacker.example\r\nSec-Fetch-Site: same-origin", 421],
+    ["Host: 127.0.0.1.nip.io", 421],
+    // Not even a valid authority.
+    ["Host: 127.0.0.1:18086:99", 400],
   ];
-  for (const attempt of attempts) {
-    // 404: /STOP is an ordinary path for them; 421: a foreign Host gets no answer at all.
-    assert.ok([404, 421].includes((await request(server.port, attempt)).status), attempt);
+  for (const [fields, status] of attempts) {
+    const attempt = `GET /STOP HTTP/1.1\r\n${fields}\r\nConnection: close\r\n\r\n`;
+    assert.equal((await request(server.port, attempt)).status, status, fields);
   }
+  // HEAD is safe (RFC 9110 §9.2.1): it never stops the server.
+  const head = "HEAD /STOP HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  assert.equal((await request(server.port, head)).status, 404);
   assert.equal((await request(server.port, get("/"))).status, 200, "still serving");
   const typed =
     "GET /STOP HTTP/1.1\r\nHost: localhost:8080\r\nSec-Fetch-Site: none\r\nConnection: close\r\n\r\n";
@@ -324,9 +336,26 @@ Deno.test("on loopback only this machine's names are answered (DNS rebinding get
     ) {
       assert.equal((await ask(server.port, host)).body, "local only", host);
     }
-    const rebound = await ask(server.port, "attacker.example");
-    assert.equal(rebound.status, 421);
-    assert.ok(!rebound.body.includes("local only"));
+    for (
+      const host of [
+        "attacker.example",
+        "127.attacker.example",
+        "127.0.0.1.nip.io",
+        "localhost.attacker.example",
+        "127.1",
+        "[::2]",
+      ]
+    ) {
+      const rebound = await ask(server.port, host);
+      assert.equal(rebound.status, 421, host);
+      assert.ok(!rebound.body.includes("local only"));
+    }
+    assert.equal((await ask(server.port, "127.0.0.1:18086:99")).status, 400);
+    const twoPorts = await request(
+      server.port,
+      "GET http://127.0.0.1:18086:99/secret.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(twoPorts.status, 400, "an authority with two ports");
     const absolute = await request(
       server.port,
       "GET http://attacker.example/secret.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
@@ -337,4 +366,29 @@ Deno.test("on loopback only this machine's names are answered (DNS rebinding get
     await using server = await startServer({ root, args: ["--quiet", "--any-host"] });
     assert.equal((await ask(server.port, "www.example.org")).body, "local only");
   }
+});
+
+Deno.test("with scoped Deno flags (no supervisor) sockserve says its confinement check is weaker", {
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  const root = await makeTree({ "index.html": "x" });
+  const logDir = await Deno.makeTempDir();
+  await using server = await startServer({
+    root,
+    logDir,
+    permissions: scopedPermissions(root, logDir),
+    denoRun: true,
+    args: ["--quiet"],
+  });
+  await eventually(() => server.stderr().includes("Notice"), "the notice");
+  assert.match(server.stderr(), /^Notice: with scoped Deno flags, .* Run with -A /m);
+  assert.equal((await request(server.port, get("/"))).body, "x");
+});
+
+Deno.test("supervised (all permissions) sockserve prints no confinement notice", async () => {
+  const root = await makeTree({ "index.html": "x" });
+  await using server = await startServer({ root, args: ["--quiet"], denoRun: true });
+  assert.equal((await request(server.port, get("/"))).body, "x");
+  await server.stop();
+  assert.equal(server.stderr(), "");
 });

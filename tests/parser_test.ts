@@ -326,6 +326,26 @@ const ROWS: readonly Row[] = [
     expect: { status: 400, code: "bad-host" },
   },
   {
+    name: "a Host with two ports",
+    raw: "GET / HTTP/1.1\r\nHost: 127.0.0.1:18086:99\r\n\r\n",
+    expect: { status: 400, code: "bad-host" },
+  },
+  {
+    name: "a Host with an unbracketed IPv6 address",
+    raw: "GET / HTTP/1.1\r\nHost: ::1\r\n\r\n",
+    expect: { status: 400, code: "bad-host" },
+  },
+  {
+    name: "a Host with a letter in the port",
+    raw: "GET / HTTP/1.1\r\nHost: localhost:80a\r\n\r\n",
+    expect: { status: 400, code: "bad-host" },
+  },
+  {
+    name: "an absolute-form authority with two ports",
+    raw: `GET http://127.0.0.1:18086:99/a.txt HTTP/1.1\r\n${H}\r\n`,
+    expect: { status: 400, code: "bad-target" },
+  },
+  {
     name: "whitespace before a colon",
     raw: `GET / HTTP/1.1\r\n${H}X-A : b\r\n\r\n`,
     expect: { status: 400, code: "space-before-colon" },

@@ -144,3 +144,47 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "swap race: a FIFO swapped in for a file never blocks the server, and SIGTERM still ends it",
+  ignore: !canRace,
+  async fn() {
+    const base = await Deno.realPath(await Deno.makeTempDir({ prefix: "sockserve-fifo-" }));
+    await Deno.writeTextFile(`${base}/f.txt`, "inside f\n");
+    const mkfifo = await new Deno.Command("mkfifo", { args: [`${base}/pipe`] }).output();
+    assert.ok(mkfifo.success, "mkfifo");
+    await using server = await startServer({ root: base, args: ["--quiet"], denoRun: true });
+    const swapper = new Deno.Command("python3", {
+      args: [SWAPPER, String(ATTACK_SECONDS), `${base}/f.txt`, `${base}/pipe`],
+      stdout: "piped",
+    }).spawn();
+    const statuses = new Map<number, number>();
+    let stalled = 0;
+    const end = performance.now() + ATTACK_SECONDS * 1000;
+    // More clients than the runtime has blocking threads (32), so one blocked open per thread
+    // would be enough to hang every later request.
+    await Promise.all(Array.from({ length: 48 }, async () => {
+      while (performance.now() < end) {
+        try {
+          const response = await fetch(`http://127.0.0.1:${server.port}/f.txt`, {
+            signal: AbortSignal.timeout(5000),
+          });
+          await response.body?.cancel();
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        } catch {
+          stalled++;
+          return;
+        }
+      }
+    }));
+    await swapper.output();
+    assert.equal(stalled, 0, `stalled requests; statuses: ${[...statuses]}`);
+    assert.ok((statuses.get(403) ?? 0) > 0, `the FIFO was hit: ${[...statuses]}`);
+    await Deno.writeTextFile(`${base}/new.txt`, "fresh\n");
+    const fresh = await fetch(`http://127.0.0.1:${server.port}/new.txt`);
+    assert.equal(await fresh.text(), "fresh\n");
+    const status = await server.stop("SIGTERM");
+    assert.equal(status.code, 0);
+  },
+});

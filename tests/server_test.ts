@@ -358,6 +358,28 @@ Deno.test("--protocol 1.0 answers HTTP/1.0 and closes after every response", asy
   assert.equal(responses[0].headers.get("connection"), "close");
 });
 
+Deno.test("--protocol 1.0 sends no 100 Continue: every status line on a connection is HTTP/1.0", async () => {
+  const root = await site();
+  await using server = await startServer({ root, args: ["--quiet", "--protocol", "1.0"] });
+  const text = await exchange(
+    server.port,
+    "POST /hello.txt HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello",
+  );
+  assert.doesNotMatch(text, /HTTP\/1\.1/);
+  assert.equal(splitResponses(text)[0].statusLine, "HTTP/1.0 405 Method Not Allowed");
+});
+
+Deno.test("a file dated in the future is sent with a Last-Modified no later than Date (RFC 9110 §8.8.2.1)", async () => {
+  const root = await site();
+  const future = new Date(Date.now() + 365 * 86_400_000);
+  await Deno.utime(`${root}/hello.txt`, future, future);
+  await using server = await startServer({ root, args: ["--quiet"] });
+  const response = splitResponses(await exchange(server.port, get("/hello.txt")))[0];
+  const date = Date.parse(response.headers.get("date")!);
+  const lastModified = Date.parse(response.headers.get("last-modified")!);
+  assert.ok(lastModified <= date, `${response.headers.get("last-modified")} after the Date`);
+});
+
 Deno.test("--header-timeout: a head that does not complete in time gets 408 and a close", async () => {
   const root = await site();
   await using server = await startServer({ root, args: ["--quiet", "--header-timeout", "0.5"] });
@@ -426,6 +448,35 @@ Deno.test("a 4 GiB file is streamed whole while the server grows by a few MiB at
   const grown = peak - before;
   // A few MiB: the stream buffer, plus the runtime's own growth under load.
   assert.ok(grown < 16 * 1024 * 1024, `server RSS grew by ${grown} bytes while sending ${size}`);
+});
+
+Deno.test("400 clients that stop reading a big download cost the server little memory", {
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  const root = await site();
+  {
+    using file = await Deno.open(`${root}/big.bin`, { write: true, create: true });
+    await file.truncate(256 * 1024 * 1024); // sparse
+  }
+  await using server = await startServer({ root, args: ["--quiet"] });
+  const before = await residentBytes(server.process.pid);
+  const clients: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 400; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+      clients.push(conn);
+      await writeAll(conn, bytes(get("/big.bin")));
+      // The first bytes prove the body has started (the stream buffer is taken); then the
+      // client stops reading, as a slow or hostile reader would.
+      assert.notEqual(await conn.read(new Uint8Array(1)), null);
+    }
+    const grown = (await residentBytes(server.process.pid)) - before;
+    // One full 256 KiB buffer each would be 100 MiB (measured: 113 MiB in all); the shared budget
+    // caps the buffers near 21 MiB (measured: 44 MiB in all, with the runtime's own growth).
+    assert.ok(grown < 64 * 1024 * 1024, `grew by ${Math.round(grown / 1024)} KiB`);
+  } finally {
+    for (const conn of clients) conn.close();
+  }
 });
 
 Deno.test("--host ::1 listens on IPv6 loopback and logs bracketed endpoints", async () => {
