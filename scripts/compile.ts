@@ -60,11 +60,14 @@ export function outputName(target: Target, locked: boolean): string {
 /**
  * Assembles the `deno compile` arguments for one target (pure).
  *
- * The general binary gets `--allow-net --allow-read --allow-write`: a root chosen at run time
- * cannot be known at build time, so confinement is sockserve's resolver. A locked build bakes
- * `--root` and `--log-dir` in and scopes `--allow-read`/`--allow-write` to exactly those paths,
- * so Deno itself refuses anything else. `--unstable-net` is for `--workers` (SO_REUSEPORT), whose
- * worker module is included explicitly.
+ * The general binary gets every permission, so it runs supervised like `deno task serve`: its
+ * main isolate proves opened files inside the root through the kernel, and the serving isolates
+ * it starts get only read access to the root chosen at run time and net access to the address.
+ * A locked build bakes `--root` and `--log-dir` in and scopes the whole process's
+ * `--allow-read`/`--allow-write` to exactly those paths; without every permission it serves
+ * directly, with the weaker identity check (README, Security). `--unstable-worker-options` lets
+ * the supervisor scope its workers, `--unstable-net` is for `--workers` (SO_REUSEPORT); the worker
+ * module is included explicitly.
  *
  * @param target The target.
  * @param options Output folder and, for a locked build, its paths.
@@ -77,7 +80,7 @@ export function compilePlan(
   const locked = options.locked ?? null;
   const output = `${options.dist}/${outputName(target, locked !== null)}`;
   const permissions = locked === null
-    ? ["--allow-net", "--allow-read", "--allow-write"]
+    ? ["--allow-all"]
     : ["--allow-net", `--allow-read=${locked.root}`, `--allow-write=${locked.logDir}`];
   const baked = locked === null ? [] : ["--root", locked.root, "--log-dir", locked.logDir];
   return {
@@ -90,6 +93,7 @@ export function compilePlan(
       "--output",
       output,
       "--unstable-net",
+      "--unstable-worker-options",
       `--v8-flags=${V8_FLAGS}`,
       ...(locked === null ? ["--include", "www", "--include", "src/worker.ts"] : []),
       ...permissions,

@@ -20,7 +20,7 @@ Deno.test("outputName() is sockserve-<target>, with .exe on Windows and -locked 
   assert.equal(outputName("aarch64-apple-darwin", true), "sockserve-locked-aarch64-apple-darwin");
 });
 
-Deno.test("compilePlan() builds the general binary with broad permissions and the embedded site", () => {
+Deno.test("compilePlan() builds the general binary supervised (all permissions) with the embedded site", () => {
   const plan = compilePlan("aarch64-unknown-linux-gnu", { dist: "dist" });
   assert.equal(plan.output, "dist/sockserve-aarch64-unknown-linux-gnu");
   assert.deepEqual(plan.args, [
@@ -30,14 +30,13 @@ Deno.test("compilePlan() builds the general binary with broad permissions and th
     "--output",
     "dist/sockserve-aarch64-unknown-linux-gnu",
     "--unstable-net",
+    "--unstable-worker-options",
     "--v8-flags=--max-semi-space-size=2",
     "--include",
     "www",
     "--include",
     "src/worker.ts",
-    "--allow-net",
-    "--allow-read",
-    "--allow-write",
+    "--allow-all",
     "main.ts",
   ]);
 });
