@@ -57,4 +57,28 @@ async function main(args: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+/**
+ * A server must outlive its own bugs: an unexpected rejection or error is reported in one line
+ * and the process keeps serving instead of exiting.
+ */
+function keepRunning(): void {
+  const report = (what: unknown) =>
+    console.error(
+      `Unexpected error (serving continues): ${
+        what instanceof Error ? `${what.name}: ${what.message}` : String(what)
+      }`,
+    );
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    report(event.reason);
+  });
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    report(event.error);
+  });
+}
+
+if (import.meta.main) {
+  keepRunning();
+  Deno.exit(await main(Deno.args));
+}

@@ -171,13 +171,17 @@ export class FileCache {
    * @param realPath The real path the resolver found.
    * @param candidate The path the URL named, re-resolved on later hits.
    * @param file The proven open file; this call owns it from now on.
-   * @returns The representation, or null when the file shrank while being read.
+   * @param confirm Asked once the bytes are read, before they are kept or served: false means
+   *   the proof no longer holds (used by the weaker `identity` confinement). @default always true
+   * @returns The representation, or null when the file shrank while being read or the proof was
+   *   not confirmed.
    */
   async admit(
     key: string,
     realPath: string,
     candidate: string,
     file: OpenFile,
+    confirm: () => boolean = () => true,
   ): Promise<Representation | null> {
     const { stat } = file;
     if (stat.size > this.#maxFileBytes) {
@@ -205,6 +209,7 @@ export class FileCache {
       } finally {
         file.close();
       }
+      if (!confirm()) return null;
       entry = {
         key: fileKey,
         identity,

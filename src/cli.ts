@@ -23,6 +23,8 @@ export const DEFAULT_HOST = "127.0.0.1";
 const MAX_TIMEOUT_S = 86_400;
 /** Most isolates `--workers` starts: past the core count they only add memory. */
 const MAX_WORKERS = 64;
+/** Highest --max-connections accepted: far beyond what one process's descriptors allow. */
+const MAX_CONNECTIONS_LIMIT = 1_000_000;
 /** Most requests `get --keep` sends: a keep-alive check, not a load generator. */
 const MAX_KEEP_REQUESTS = 1000;
 /** Highest TCP port (RFC 6335 §6). */
@@ -45,6 +47,7 @@ export interface ServeCommand extends
       | "cacheControl"
       | "anyHost"
       | "supervisor"
+      | "maxConnections"
     >
   > {
   readonly kind: "serve";
@@ -54,6 +57,8 @@ export interface ServeCommand extends
   readonly anyHost: boolean;
   /** Isolates serving the port (`--workers`). */
   readonly workers: number;
+  /** Open connections at most, all isolates together (`--max-connections`); null: from the fd limit. */
+  readonly maxConnections: number | null;
   /** Whether `--root` was given (else the default root is in use). */
   readonly rootGiven: boolean;
   /** One-line notices to print before starting (e.g. about the port range). */
@@ -102,6 +107,8 @@ Options:
                           default only this machine's names (localhost, 127.x, ::1) get answers.
       --workers N|auto    Serve with N isolates sharing the port (auto: one per CPU; Linux,
                           needs --unstable-net; default 1).
+      --max-connections N Open connections at most; more wait in the kernel's queue until one
+                          closes (default: the open-file limit minus a reserve).
   -q, --quiet             No access lines on the console.
   -v, --verbose           Also print connection events.
   -h, --help              Show this help.
@@ -154,6 +161,7 @@ export function parseCli(
         cors: { type: "boolean" },
         "any-host": { type: "boolean" },
         workers: { type: "string" },
+        "max-connections": { type: "string" },
         quiet: { type: "boolean", short: "q" },
         verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
@@ -226,6 +234,23 @@ export function parseCli(
     );
   }
 
+  const maxText = values["max-connections"];
+  const maxConnections = maxText === undefined ? null : Number(maxText);
+  if (
+    maxText !== undefined &&
+    (!/^\d+$/.test(maxText) || maxConnections! < 1 || maxConnections! > MAX_CONNECTIONS_LIMIT)
+  ) {
+    return fail(
+      `--max-connections must be an integer from 1 to ${MAX_CONNECTIONS_LIMIT}, got "${maxText}"`,
+    );
+  }
+  // Behind a reverse proxy on this machine every client looks local: /STOP would be anyone's.
+  if (values["allow-stop"] && values["any-host"]) {
+    return fail(
+      "--allow-stop cannot be combined with --any-host: behind a proxy every client looks local",
+    );
+  }
+
   return {
     kind: "serve",
     port,
@@ -244,6 +269,7 @@ export function parseCli(
     cors: values.cors ?? false,
     anyHost: values["any-host"] ?? false,
     workers,
+    maxConnections,
     rootGiven,
     notices: portNotices(port),
   };

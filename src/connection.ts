@@ -27,7 +27,9 @@ import {
   describeUnparsed,
   type Endpoint,
   formatAccessLine,
+  type LoggedStatus,
   type LogSink,
+  NOT_SENT,
   type ResponseRecord,
 } from "./logs.ts";
 import { parseRequestHead, type RequestHead } from "./parser.ts";
@@ -141,7 +143,9 @@ export class Connection implements Sink {
         if (head === null || !(await this.#exchange(head))) break;
       }
     } catch (error) {
-      if (!isConnectionError(error)) console.error(`Connection ${this.info.id} failed:`, error);
+      if (!isConnectionError(error)) {
+        console.error(`Connection ${this.info.id} failed: ${describeError(error)}`);
+      }
     } finally {
       this.close();
       if (this.#options.connectionEvents) {
@@ -267,7 +271,7 @@ export class Connection implements Sink {
       const answer = this.#handler(head, this.info);
       reply = answer instanceof Promise ? await answer : answer;
     } catch (error) {
-      console.error(`Request "${head.requestLine}" failed:`, error);
+      console.error(`Request "${head.requestLine}" failed: ${describeError(error)}`);
       reply = errorReply(500, { method: head.method, close: true });
     }
     const keepAlive = head.keepAlive && this.#options.protocol === "1.1" && !reply.close &&
@@ -339,15 +343,26 @@ export class Connection implements Sink {
     } catch (error) {
       ok = false;
       if (!isConnectionError(error) && this.#state !== "closed") {
-        console.error(`Response to "${request.requestLine}" failed:`, error);
+        console.error(`Response to "${request.requestLine}" failed: ${describeError(error)}`);
       }
     }
-    // Heads are ASCII by construction, so the text length is the byte length.
-    this.#record(request, reply.status, wire.head, this.#written - before - wire.head.length);
+    const sent = this.#written - before;
+    if (sent === 0) {
+      // Nothing reached the client (it left first): the logs say so instead of showing a head.
+      this.#record(request, NOT_SENT, null, 0);
+    } else {
+      // Heads are ASCII by construction, so the text length is the byte length.
+      this.#record(request, reply.status, wire.head, sent - wire.head.length);
+    }
     return ok;
   }
 
-  #record(request: RequestSummary, status: Status, head: string, bodyBytes: number): void {
+  #record(
+    request: RequestSummary,
+    status: LoggedStatus,
+    head: string | null,
+    bodyBytes: number,
+  ): void {
     const record: ResponseRecord = {
       time: request.time,
       server: this.info.server,
@@ -418,6 +433,11 @@ function joinWire(head: Wire, body: Uint8Array): Wire {
   bytes.set(head.bytes);
   bytes.set(body, head.bytes.length);
   return { head: head.head, bytes };
+}
+
+/** One line for the operator: the error's class and message, never a stack trace. */
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]}` : String(error);
 }
 
 /** Returns whether an error only means the peer went away or the socket was closed. */

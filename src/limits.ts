@@ -94,3 +94,15 @@ export const MAX_LISTING_SCAN_ENTRIES = 200_000;
 
 /** Seconds stop waits for stuck work (a hung disk) after cutting sockets, before it exits anyway. */
 export const STUCK_WORK_GRACE_S = 2;
+
+/** Directory listings read at once per serving isolate: a huge folder takes seconds → 503. */
+export const MAX_CONCURRENT_LISTINGS = 2;
+
+/** Seconds a 503 (out of descriptors, too many listings) asks the client to wait. */
+export const BUSY_RETRY_AFTER_S = 1;
+
+/** Descriptors kept free of connections for open files, logs and the runtime itself. */
+export const FD_RESERVE = 128;
+
+/** Connection cap when the open-file limit cannot be read: more wait in the kernel's queue. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;

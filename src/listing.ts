@@ -6,39 +6,31 @@
  */
 
 import { formatSize } from "./bytes.ts";
+import { classifyFsError } from "./fs_errors.ts";
 import { escapeHtml } from "./http/head.ts";
 import { MAX_LISTING_ENTRIES, MAX_LISTING_SCAN_ENTRIES } from "./limits.ts";
-import {
-  classifyOpenError,
-  type DirSource,
-  type Listing,
-  type ListingEntry,
-  type ListingResult,
-} from "./opener.ts";
+import type { DirSource, Listing, ListingEntry, ListingResult } from "./opener.ts";
 import { IS_WINDOWS } from "./platform.ts";
 import { normalizePath } from "./resolver.ts";
 
 export type { Listing, ListingEntry } from "./opener.ts";
 
-/** A listing candidate before its size and date are read: what sorting needs. */
-interface Candidate {
-  readonly name: string;
-  readonly directory: boolean;
-  /** Already described (a symlink had to be followed to know whether it is a directory). */
-  readonly entry: ListingEntry | null;
-}
+/** What ordering an entry needs: its name and whether it is a directory. */
+type Sortable = Pick<ListingEntry, "name" | "directory">;
 
 /**
  * Reads a directory for listing. Entries are shown only if a request for them could succeed:
  * dotfiles are hidden unless the root allows them, names the resolver would refuse are skipped,
  * and links are followed only to places inside the root (listing others would reveal the size
  * and time of an outside file). With more than {@linkcode MAX_LISTING_ENTRIES} entries, the
- * first ones in the listing's own order are kept, not an arbitrary directory-order subset.
+ * first ones in the listing's own order are kept, not an arbitrary directory-order subset: a
+ * bounded heap keeps the best so far while the folder is read, and only the entries shown are
+ * described (stat, and for links the proof of where they lead).
  *
  * @param source The open directory (see `opener.ts`).
  * @param segments Its decoded URL segments.
  * @param dotfiles Whether dotfiles are listed.
- * @returns The listing, or 403 when the directory cannot be read.
+ * @returns The listing, or why the directory cannot be read.
  */
 export async function readListing(
   source: DirSource,
@@ -48,7 +40,11 @@ export async function readListing(
   try {
     return await selectEntries(source, segments, dotfiles);
   } catch (error) {
-    return classifyOpenError(error);
+    try {
+      return classifyFsError(error);
+    } catch {
+      return { kind: "forbidden" };
+    }
   } finally {
     // Only now: under the kernel strategy, entries are described through the open directory.
     source.close();
@@ -60,7 +56,7 @@ async function selectEntries(
   segments: readonly string[],
   dotfiles: boolean,
 ): Promise<ListingResult> {
-  let candidates: Candidate[] = [];
+  const best = new BoundedHeap<Sortable>(MAX_LISTING_ENTRIES, (a, b) => compareEntries(b, a));
   let truncated = false;
   let scanned = 0;
   for await (const dirent of source.entries()) {
@@ -73,29 +69,88 @@ async function selectEntries(
       windows: IS_WINDOWS,
     });
     if (check.kind !== "path") continue;
-    if (dirent.isSymlink) {
-      const entry = source.describe(dirent.name);
-      if (entry !== null) candidates.push({ name: entry.name, directory: entry.directory, entry });
-    } else if (dirent.isFile || dirent.isDirectory) {
-      candidates.push({ name: dirent.name, directory: dirent.isDirectory, entry: null });
+    // A link's own type says nothing of its target: a cheap stat orders it, the proof comes
+    // later for the entries actually shown.
+    const directory = dirent.isSymlink ? source.isDirectory(dirent.name) : dirent.isDirectory;
+    if (directory === null || (!dirent.isSymlink && !dirent.isFile && !dirent.isDirectory)) {
+      continue;
     }
-    // Keep memory bounded in huge folders: only the best entries can ever be shown.
-    if (candidates.length >= 2 * MAX_LISTING_ENTRIES) {
-      candidates = sortEntries(candidates).slice(0, MAX_LISTING_ENTRIES);
-      truncated = true;
-    }
+    if (!best.offer({ name: dirent.name, directory })) truncated = true;
   }
-  const sorted = sortEntries(candidates);
-  if (sorted.length > MAX_LISTING_ENTRIES) truncated = true;
   const entries: ListingEntry[] = [];
-  for (const candidate of sorted.slice(0, MAX_LISTING_ENTRIES)) {
-    const entry = candidate.entry ?? source.describe(candidate.name);
+  for (const candidate of sortEntries(best.items())) {
+    const entry = source.describe(candidate.name);
     if (entry !== null) entries.push(entry);
   }
   return { kind: "listing", listing: { segments, entries, truncated } };
 }
 
+/**
+ * The `limit` smallest items seen, by `compare`, in a binary max-heap: offering one more costs
+ * one comparison when it cannot be among them, O(log limit) when it can.
+ */
+class BoundedHeap<T> {
+  readonly #limit: number;
+  /** Negative when the first argument ranks higher in the heap (larger = worse entry). */
+  readonly #higher: (a: T, b: T) => number;
+  readonly #items: T[] = [];
+
+  constructor(limit: number, higher: (a: T, b: T) => number) {
+    this.#limit = limit;
+    this.#higher = higher;
+  }
+
+  /** Offers an item; returns false when something (it or another) had to be left out. */
+  offer(item: T): boolean {
+    const items = this.#items;
+    if (items.length < this.#limit) {
+      items.push(item);
+      this.#up(items.length - 1);
+      return true;
+    }
+    if (this.#higher(item, items[0]) <= 0) return false; // worse than the worst kept
+    items[0] = item;
+    this.#down(0);
+    return false;
+  }
+
+  /** The kept items, in no particular order. */
+  items(): readonly T[] {
+    return this.#items;
+  }
+
+  #up(i: number): void {
+    const items = this.#items;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.#higher(items[i], items[parent]) >= 0) return;
+      [items[i], items[parent]] = [items[parent], items[i]];
+      i = parent;
+    }
+  }
+
+  #down(i: number): void {
+    const items = this.#items;
+    while (true) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let top = i;
+      if (left < items.length && this.#higher(items[left], items[top]) < 0) top = left;
+      if (right < items.length && this.#higher(items[right], items[top]) < 0) top = right;
+      if (top === i) return;
+      [items[i], items[top]] = [items[top], items[i]];
+      i = top;
+    }
+  }
+}
+
 const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
+
+/** The listing order: directories first, then names in natural order, then by code point. */
+function compareEntries(a: Sortable, b: Sortable): number {
+  return Number(b.directory) - Number(a.directory) || collator.compare(a.name, b.name) ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
 
 /**
  * Sorts directories first, then names in natural order ("file2" before "file10").
@@ -103,13 +158,8 @@ const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" })
  * @param entries The entries.
  * @returns A sorted copy.
  */
-export function sortEntries<T extends Pick<ListingEntry, "name" | "directory">>(
-  entries: readonly T[],
-): T[] {
-  return [...entries].sort((a, b) =>
-    Number(b.directory) - Number(a.directory) || collator.compare(a.name, b.name) ||
-    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-  );
+export function sortEntries<T extends Sortable>(entries: readonly T[]): T[] {
+  return [...entries].sort(compareEntries);
 }
 
 function formatTime(ms: number | null): string {

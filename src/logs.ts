@@ -46,6 +46,15 @@ export interface Endpoint {
   readonly port: number;
 }
 
+/**
+ * The status written for a response of which not one byte was sent (the client left first), as
+ * nginx logs it: 499, "client closed request".
+ */
+export const NOT_SENT = 499;
+
+/** A response's status in the logs: the one sent, or {@linkcode NOT_SENT}. */
+export type LoggedStatus = Status | typeof NOT_SENT;
+
 /** Everything the logs record about one response. */
 export interface ResponseRecord {
   /** When the request head was complete, in ms since the epoch. */
@@ -62,9 +71,12 @@ export interface ResponseRecord {
   readonly version: string;
   /** The request line (or a printable excerpt of what arrived instead). */
   readonly requestLine: string;
-  readonly status: Status;
-  /** The status line and header block exactly as sent, ending with CRLF CRLF. */
-  readonly head: string;
+  readonly status: LoggedStatus;
+  /**
+   * The status line and header block exactly as sent, ending with CRLF CRLF; null when nothing
+   * was sent (then HTTPResponses.txt gets no entry: it holds heads that went out).
+   */
+  readonly head: string | null;
   /** Body bytes actually written. */
   readonly bodyBytes: number;
   /** From the complete request head to the last byte written. */
@@ -123,6 +135,7 @@ function quoteLine(line: string): string {
  * @returns The entry text.
  */
 export function formatResponseEntry(record: ResponseRecord): string {
+  if (record.head === null) return "";
   return `# ${formatIsoTime(record.time)} ${formatEndpoint(record.client)} -> ${
     formatEndpoint(record.server)
   } ${quoteLine(record.requestLine)}\n${record.head}`;
@@ -150,10 +163,13 @@ export function formatCsvRows(records: readonly ResponseRecord[], withHeader = f
 }
 
 /** RFC 4180 with unix line ends; a lone CR is quoted too, as some spreadsheets break rows on it. */
-const CSV_OPTIONS = { eof: true, record_delimiter: "unix", quoted_match: /\r/ } as const;
+const CSV_OPTIONS = { eof: true, record_delimiter: "unix", quoted_match: /[\r;]/ } as const;
 
-/** Characters that make csv-stringify quote a field (delimiter, quote, record delimiters). */
-const NEEDS_QUOTING = /[",\r\n]/;
+/**
+ * Characters that make the CSV library quote a field: delimiter, quote, record delimiters, and
+ * the `;` spreadsheets use as delimiter in many locales (a cell `x;=1` must stay one text cell).
+ */
+const NEEDS_QUOTING = /[",;\r\n]/;
 
 /**
  * A first character that makes a spreadsheet read a cell as a formula (OWASP CSV injection):
@@ -345,7 +361,9 @@ class PendingLogs {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#responses.length === 0 && this.#lines.length === 0) return null;
+    if (this.#responses.length === 0 && this.#sockets.length === 0 && this.#lines.length === 0) {
+      return null;
+    }
     const batch = { responses: this.#responses, sockets: this.#sockets, lines: this.#lines };
     this.#responses = this.#sockets = "";
     this.#lines = [];
@@ -495,7 +513,7 @@ export class LogWriter implements LogSink {
     if (taken !== null && taken.lines.length > 0) this.#writeConsole(taken.lines);
     const dropped = this.#pending.takeDropped();
     if (dropped > 0) this.#warn(`Dropped ${dropped} log records: the log files could not keep up.`);
-    if (taken !== null && taken.responses.length > 0) {
+    if (taken !== null) {
       this.#responses.push(encoder.encode(taken.responses));
       this.#sockets.push(encoder.encode(taken.sockets));
     }

@@ -30,6 +30,7 @@
  */
 
 import fs from "node:fs";
+import { classifyFsError, type Refusal } from "./fs_errors.ts";
 import { IS_WINDOWS, SEP } from "./platform.ts";
 import { isHiddenName, relativeInside, type Root } from "./resolver.ts";
 
@@ -59,8 +60,7 @@ export interface FileStat {
 /** Where a supervisor found a path: the identity of the file there, if it is inside the root. */
 export type Located =
   | { readonly kind: "found"; readonly dev: number; readonly ino: number }
-  | { readonly kind: "not-found" }
-  | { readonly kind: "forbidden" };
+  | Refusal;
 
 /** The supervisor's side of the `supervisor` strategy, as the serving isolate sees it. */
 export interface Supervisor {
@@ -92,14 +92,12 @@ export interface Listing {
 /** A listing, or why the directory cannot be listed. */
 export type ListingResult =
   | { readonly kind: "listing"; readonly listing: Listing }
-  | { readonly kind: "not-found" }
-  | { readonly kind: "forbidden" };
+  | Refusal;
 
 /** The result of opening a file to serve. */
 export type Opened =
   | { readonly kind: "open"; readonly file: OpenFile }
-  | { readonly kind: "not-found" }
-  | { readonly kind: "forbidden" };
+  | Refusal;
 
 /**
  * A regular file opened for reading and proven to lie inside the root. Reads are positional
@@ -201,7 +199,8 @@ function kernelPath(fd: number): string {
  *
  * @param root The served root.
  * @param path An absolute real path.
- * @returns `inside`, `hidden` (→ 404) or `outside` (→ 403).
+ * @returns `inside`, or `hidden` or `outside` (both answered as not-found: a different answer
+ *   for outside names would tell which of them exist).
  */
 export function placeOf(root: Root, path: string): "inside" | "hidden" | "outside" {
   const relative = relativeInside(root.realPath, path);
@@ -238,18 +237,18 @@ export async function openInside(
   try {
     fd = await openFd(path, FILE_FLAGS);
   } catch (error) {
-    return classifyOpenError(error);
+    return classifyFsError(error);
   }
   let keep = false;
   try {
     const stat = fstat(fd, options.confinement);
     if (!stat.isFile) return { kind: "forbidden" }; // a FIFO, device or socket swapped in
     const place = await proveInside(root, path, fd, stat, options);
-    if (place !== "inside") return { kind: place === "hidden" ? "not-found" : "forbidden" };
+    if (place !== "inside") return { kind: "not-found" };
     keep = true;
     return { kind: "open", file: new OpenFile(fd, stat) };
   } catch (error) {
-    return classifyOpenError(error);
+    return classifyFsError(error);
   } finally {
     if (!keep) closeQuietly(fd);
   }
@@ -269,18 +268,46 @@ async function proveInside(
     case "supervisor": {
       if (options.supervisor === undefined) throw new Error("No supervisor to confine opens");
       const found = await options.supervisor.locate(path);
-      if (found.kind === "not-found") return "hidden";
-      if (found.kind === "forbidden") return "outside";
+      if (found.kind === "busy") {
+        throw Object.assign(new Error("Supervisor busy"), { code: "EMFILE" });
+      }
+      if (found.kind !== "found") return "outside";
       return found.dev === stat.dev && found.ino === stat.ino ? "inside" : "outside";
     }
-    case "identity": {
-      const place = placeOf(root, path);
-      if (place !== "inside") return place;
-      // The path must still be real (no link on the way) and name the very file we opened.
-      if (Deno.realPathSync(path) !== path) return "outside";
-      const now = Deno.lstatSync(path);
-      return now.isFile && now.dev === stat.dev && now.ino === stat.ino ? "inside" : "outside";
-    }
+    case "identity":
+      return identityPlace(root, path, stat);
+  }
+}
+
+/**
+ * The `identity` proof: the path must be inside and real (no link on the way), and name the very
+ * file that was opened. Path checks cannot pin a moment, so they alternate (lstat, realpath,
+ * lstat): a swapper must flip the path between each of them to pass a file from elsewhere.
+ */
+function identityPlace(root: Root, path: string, stat: FileStat): "inside" | "hidden" | "outside" {
+  const place = placeOf(root, path);
+  if (place !== "inside") return place;
+  const same = () => {
+    const now = Deno.lstatSync(path);
+    return now.isFile && now.dev === stat.dev && now.ino === stat.ino;
+  };
+  return same() && Deno.realPathSync(path) === path && same() ? "inside" : "outside";
+}
+
+/**
+ * Repeats the `identity` proof for a file already read (see {@linkcode OpenFile}): under that
+ * strategy the cache takes bytes only if the path still names the same file afterwards.
+ *
+ * @param root The served root.
+ * @param path The real path the file was opened by.
+ * @param stat The open file's fstat.
+ * @returns Whether the proof still holds.
+ */
+export function stillInside(root: Root, path: string, stat: FileStat): boolean {
+  try {
+    return identityPlace(root, path, stat) === "inside";
+  } catch {
+    return false;
   }
 }
 
@@ -295,21 +322,20 @@ async function proveInside(
  */
 export function locateInside(root: Root, path: string): Located {
   // A path that does not even name a place inside the root is not opened at all.
-  if (placeOf(root, path) === "outside") return { kind: "forbidden" };
+  if (placeOf(root, path) === "outside") return { kind: "not-found" };
   let fd: number;
   try {
     fd = fs.openSync(path, O_PATH);
   } catch (error) {
-    return classifyOpenError(error);
+    return classifyFsError(error);
   }
   try {
-    const place = placeOf(root, kernelPath(fd));
-    if (place !== "inside") return { kind: place === "hidden" ? "not-found" : "forbidden" };
+    if (placeOf(root, kernelPath(fd)) !== "inside") return { kind: "not-found" };
     const info = Deno.statSync(`/proc/self/fd/${fd}`);
     if (!info.isFile || info.ino === null) return { kind: "forbidden" };
     return { kind: "found", dev: info.dev, ino: info.ino };
   } catch (error) {
-    return classifyOpenError(error);
+    return classifyFsError(error);
   } finally {
     closeQuietly(fd);
   }
@@ -319,6 +345,11 @@ export function locateInside(root: Root, path: string): Located {
 export interface DirSource {
   /** The directory's entries (names and types, without following links). */
   entries(): AsyncIterable<Deno.DirEntry>;
+  /**
+   * Whether a link leads to a directory (true), a file (false) or neither (null): only to order
+   * entries; nothing of it is shown before {@linkcode DirSource.describe} proves the target.
+   */
+  isDirectory(name: string): boolean | null;
   /**
    * Describes an entry if a request for it could succeed: a regular file or directory, inside
    * the root, not hidden behind a link; null otherwise.
@@ -340,27 +371,27 @@ export function openDirectoryInside(
   root: Root,
   path: string,
   confinement: Exclude<Confinement, "supervisor">,
-): DirSource | { readonly kind: "not-found" } | { readonly kind: "forbidden" } {
+): DirSource | Refusal {
   if (confinement === "identity") return pathDirSource(root, path);
   let fd: number;
   try {
     fd = fs.openSync(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
   } catch (error) {
-    return classifyOpenError(error);
+    return classifyFsError(error);
   }
   try {
-    const place = placeOf(root, kernelPath(fd));
-    if (place !== "inside") {
+    if (placeOf(root, kernelPath(fd)) !== "inside") {
       closeQuietly(fd);
-      return { kind: place === "hidden" ? "not-found" : "forbidden" };
+      return { kind: "not-found" };
     }
   } catch (error) {
     closeQuietly(fd);
-    return classifyOpenError(error);
+    return classifyFsError(error);
   }
   const base = `/proc/self/fd/${fd}/`;
   return {
     entries: () => Deno.readDir(`/proc/self/fd/${fd}`),
+    isDirectory: (name) => kindOf(base + name),
     describe(name) {
       let info: Deno.FileInfo;
       try {
@@ -395,22 +426,21 @@ function describeLink(root: Root, linkPath: string, name: string): ListingEntry 
 }
 
 /** A directory read by path (the `identity` strategy): each entry is resolved and confined. */
-function pathDirSource(
-  root: Root,
-  path: string,
-): DirSource | { readonly kind: "not-found" } | { readonly kind: "forbidden" } {
+function pathDirSource(root: Root, path: string): DirSource | Refusal {
   let before: Deno.FileInfo;
   try {
-    if (Deno.realPathSync(path) !== path) return { kind: "forbidden" };
+    if (Deno.realPathSync(path) !== path) return { kind: "not-found" };
     before = Deno.lstatSync(path);
   } catch (error) {
-    return classifyOpenError(error);
+    return classifyFsError(error);
   }
-  if (!before.isDirectory) return { kind: "forbidden" };
+  if (!before.isDirectory) return { kind: "not-found" };
+  const base = path.endsWith(SEP) ? path : path + SEP;
   return {
     entries: () => Deno.readDir(path),
+    isDirectory: (name) => kindOf(base + name),
     describe(name) {
-      const entryPath = (path.endsWith(SEP) ? path : path + SEP) + name;
+      const entryPath = base + name;
       try {
         const real = Deno.realPathSync(entryPath);
         if (placeOf(root, real) !== "inside") return null;
@@ -421,6 +451,16 @@ function pathDirSource(
     },
     close: () => {},
   };
+}
+
+/** Whether a path (links followed) is a directory, a file (false), or neither (null). */
+function kindOf(path: string): boolean | null {
+  try {
+    const info = Deno.statSync(path);
+    return info.isDirectory ? true : info.isFile ? false : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A listing entry from file info, or null for anything but a file or directory. */
@@ -474,35 +514,4 @@ function closeQuietly(fd: number): void {
   } catch {
     // Already closed.
   }
-}
-
-/**
- * Maps an error of opening or checking a file to the answer it deserves, rethrowing the
- * unexpected ones (→ 500).
- *
- * @param error What node:fs or Deno threw.
- * @returns `not-found` or `forbidden`.
- */
-export function classifyOpenError(
-  error: unknown,
-): { readonly kind: "not-found" } | { readonly kind: "forbidden" } {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (
-    error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory ||
-    error instanceof Deno.errors.IsADirectory ||
-    code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR" || code === "ENAMETOOLONG"
-  ) {
-    return { kind: "not-found" };
-  }
-  // ELOOP: a final symlink appeared where the resolver saw a file (or a loop); EACCES/EPERM: the
-  // OS says no; NotCapable: Deno's permission scope says no.
-  if (
-    error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable ||
-    error instanceof Deno.errors.FilesystemLoop ||
-    code === "ELOOP" || code === "EACCES" || code === "EPERM" ||
-    (error instanceof Error && /^Requires (read|all) access/.test(error.message))
-  ) {
-    return { kind: "forbidden" };
-  }
-  throw error;
 }

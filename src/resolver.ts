@@ -10,6 +10,7 @@
  * @module
  */
 
+import { classifyFsError, type Refusal } from "./fs_errors.ts";
 import { IS_WINDOWS, SEP } from "./platform.ts";
 
 /** A request path reduced to plain segments that cannot leave the root. */
@@ -151,8 +152,7 @@ export type Resolution =
   /** A directory without index.html: listed when listings are on, else 404. */
   | { readonly kind: "directory"; readonly path: string }
   | { readonly kind: "redirect"; readonly location: string }
-  | { readonly kind: "not-found" }
-  | { readonly kind: "forbidden" };
+  | Refusal;
 
 /** The served root, resolved once at startup. */
 export interface Root {
@@ -178,6 +178,8 @@ export async function resolvePath(
 ): Promise<Resolution> {
   const candidate = joinInside(root.realPath, path.segments);
   const found = await realFileInfo(root, candidate);
+  // Outside and hidden look exactly like missing: another answer would tell what exists there.
+  if (found.kind === "hidden") return { kind: "not-found" };
   if (found.kind !== "found") return found;
   if (found.info.isDirectory) {
     if (!path.directory) {
@@ -188,6 +190,8 @@ export async function resolvePath(
     const indexCandidate = joinInside(candidate, ["index.html"]);
     const index = await realFileInfo(root, indexCandidate);
     if (index.kind === "not-found") return { kind: "directory", path: found.realPath };
+    // An index.html that leads outside or to a dotfile is not "no index": never list instead.
+    if (index.kind === "hidden") return { kind: "not-found" };
     if (index.kind !== "found") return index;
     return index.info.isFile
       ? { kind: "file", path: index.realPath, candidate: indexCandidate }
@@ -202,8 +206,9 @@ export async function resolvePath(
 /** The result of {@linkcode realFileInfo}. */
 export type Found =
   | { readonly kind: "found"; readonly realPath: string; readonly info: Deno.FileInfo }
-  | { readonly kind: "not-found" }
-  | { readonly kind: "forbidden" };
+  /** The real path is outside the root or under a dot-name: answered like a missing name. */
+  | { readonly kind: "hidden" }
+  | Refusal;
 
 /**
  * Follows symlinks and stats, refusing a real path outside the root or under a dot-name.
@@ -216,36 +221,13 @@ export async function realFileInfo(root: Root, candidate: string): Promise<Found
   try {
     const realPath = await Deno.realPath(candidate);
     const relative = relativeInside(root.realPath, realPath);
-    if (relative === null) return { kind: "forbidden" };
+    if (relative === null) return { kind: "hidden" };
     // A symlink must not expose a dotfile that the URL could not name.
-    if (!root.dotfiles && relative.split(SEP).some(isHiddenName)) return { kind: "not-found" };
+    if (!root.dotfiles && relative.split(SEP).some(isHiddenName)) return { kind: "hidden" };
     return { kind: "found", realPath, info: await Deno.stat(realPath) };
   } catch (error) {
     return classifyFsError(error);
   }
-}
-
-/**
- * Maps a file-system error to the answer it deserves, rethrowing the unexpected ones.
- *
- * @param error What `Deno.realPath`, `Deno.stat` or `Deno.open` threw.
- * @returns `not-found` or `forbidden`.
- */
-export function classifyFsError(error: unknown): { kind: "not-found" } | { kind: "forbidden" } {
-  if (
-    error instanceof Deno.errors.NotFound ||
-    error instanceof Deno.errors.NotADirectory ||
-    error instanceof Deno.errors.IsADirectory ||
-    error instanceof Deno.errors.FilesystemLoop ||
-    (error instanceof Error && /name too long/i.test(error.message))
-  ) {
-    return { kind: "not-found" };
-  }
-  // NotCapable is Deno's own permission model saying no; PermissionDenied is the OS.
-  if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
-    return { kind: "forbidden" };
-  }
-  throw error;
 }
 
 /**

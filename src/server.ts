@@ -14,7 +14,14 @@
 import { Connection, type ConnectionInfo, type ConnectionOptions } from "./connection.ts";
 import type { Header } from "./http/head.ts";
 import type { ErrorStatus } from "./http/status.ts";
-import { MAX_ERROR_PAGE_BYTES, SHUTDOWN_GRACE_S, STUCK_WORK_GRACE_S } from "./limits.ts";
+import {
+  BUSY_RETRY_AFTER_S,
+  MAX_CONCURRENT_LISTINGS,
+  MAX_ERROR_PAGE_BYTES,
+  SHUTDOWN_GRACE_S,
+  STUCK_WORK_GRACE_S,
+} from "./limits.ts";
+import { type Refusal, refusalStatus } from "./fs_errors.ts";
 import { formatListingHtml, formatListingJson, prefersJson, readListing } from "./listing.ts";
 import { type Endpoint, type LogSink, LogWriter } from "./logs.ts";
 import {
@@ -23,6 +30,7 @@ import {
   type ListingResult,
   openDirectoryInside,
   openInside,
+  stillInside,
   type Supervisor,
 } from "./opener.ts";
 import { isLocalAuthority, isLoopbackAddress, unmapAddress } from "./http/authority.ts";
@@ -95,6 +103,11 @@ export interface ServeOptions {
    */
   readonly anyHost?: boolean;
   /**
+   * Open connections at most; further ones wait in the kernel's accept queue until one closes,
+   * so descriptors never run out. @default Infinity
+   */
+  readonly maxConnections?: number;
+  /**
    * The supervisor isolate that proves opened files are inside the root (a serving worker with
    * scoped permissions); without it the server uses the strongest strategy it can itself.
    */
@@ -139,6 +152,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
   };
   const connections = new Set<Connection>();
   const running = new Set<Promise<void>>();
+  /** Resolves the accept loop's wait when a connection ends (the server was full). */
+  let slotFree: (() => void) | null = null;
   const sweeper = setInterval(() => {
     const now = performance.now();
     for (const connection of connections) connection.expire(now);
@@ -155,6 +170,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       } catch {
         // Already closed.
       }
+      slotFree?.();
       for (const connection of connections) connection.stop();
       let grace: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
@@ -182,6 +198,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const confinement: Confinement = options.supervisor ? "supervisor" : detectConfinement(root);
   const context: AnswerContext = {
     root,
+    listings: { running: 0 },
     confinement,
     supervisor: options.supervisor,
     allowStop: options.allowStop,
@@ -196,9 +213,15 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const answer = (head: RequestHead, info: ConnectionInfo) => answerRequest(head, info, context);
 
   const ids = options.connectionIds ?? { offset: 0, step: 1 };
+  const maxConnections = options.maxConnections ?? Infinity;
   let count = 0;
   (async () => {
     while (stopping === null) {
+      if (connections.size >= maxConnections) {
+        // At the cap: leave new clients in the kernel's queue rather than run out of descriptors.
+        await new Promise<void>((resolve) => slotFree = resolve);
+        continue;
+      }
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
@@ -228,6 +251,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
       const task = connection.run().finally(() => {
         connections.delete(connection);
         running.delete(task);
+        slotFree?.();
+        slotFree = null;
       });
       running.add(task);
     }
@@ -255,6 +280,8 @@ export function createLogWriter(
 /** What the request handler needs from the server. */
 interface AnswerContext {
   readonly root: Root;
+  /** Listings being read now (bounded by MAX_CONCURRENT_LISTINGS). */
+  readonly listings: { running: number };
   readonly confinement: Confinement;
   readonly supervisor: Supervisor | undefined;
   readonly allowStop: boolean;
@@ -367,14 +394,17 @@ async function resolveAndReply(
   switch (resolution.kind) {
     case "file": {
       const opened = await openInside(context.root, resolution.path, context);
-      if (opened.kind !== "open") {
-        return await errorPage(context, opened.kind === "forbidden" ? 403 : 404, { method });
-      }
+      if (opened.kind !== "open") return await refuse(context, opened, method);
+      const { stat } = opened.file;
       const representation = await context.cache.admit(
         key,
         resolution.path,
         resolution.candidate,
         opened.file,
+        // The identity proof is made of path checks: repeat it once the bytes are read.
+        context.confinement === "identity"
+          ? () => stillInside(context.root, resolution.path, stat)
+          : undefined,
       );
       if (representation === null) return await errorPage(context, 404, { method });
       return representationReply(representation, head, options);
@@ -384,11 +414,20 @@ async function resolveAndReply(
       return await listingReply(context, resolution.path, path.segments, head);
     case "redirect":
       return redirectReply(resolution.location, method);
-    case "not-found":
-      return await errorPage(context, 404, { method });
-    case "forbidden":
-      return await errorPage(context, 403, { method });
+    default:
+      return await refuse(context, resolution, method);
   }
+}
+
+/** Answers a path that is not served with its error page (503s say when to try again). */
+function refuse(context: AnswerContext, refusal: Refusal, method: string): Promise<Reply> {
+  const status = refusalStatus(refusal);
+  if (status !== 503) return errorPage(context, status, { method });
+  return errorPage(context, 503, {
+    method,
+    detail: "The server is busy; try again in a moment.",
+    headers: [["Retry-After", String(BUSY_RETRY_AFTER_S)]],
+  });
 }
 
 /** Builds the HTML or JSON listing of a directory (RFC 9110 §12.5.1: Vary on Accept). */
@@ -398,12 +437,18 @@ async function listingReply(
   segments: readonly string[],
   head: RequestHead,
 ): Promise<Reply> {
-  const result = await listDirectory(context, dirPath, segments);
-  if (result.kind !== "listing") {
-    return await errorPage(context, result.kind === "forbidden" ? 403 : 404, {
-      method: head.method,
-    });
+  // Reading a huge folder is real work: a few at a time, the rest are told to come back.
+  if (context.listings.running >= MAX_CONCURRENT_LISTINGS) {
+    return await refuse(context, { kind: "busy" }, head.method);
   }
+  context.listings.running++;
+  let result: ListingResult;
+  try {
+    result = await listDirectory(context, dirPath, segments);
+  } finally {
+    context.listings.running--;
+  }
+  if (result.kind !== "listing") return await refuse(context, result, head.method);
   const json = prefersJson(head.headers.get("accept"));
   const body = json ? formatListingJson(result.listing) : formatListingHtml(result.listing);
   const type = json ? "application/json; charset=utf-8" : "text/html; charset=utf-8";
@@ -484,6 +529,13 @@ async function readErrorPage(context: AnswerContext, path: string): Promise<Uint
  */
 export function isStopAllowed(head: RequestHead, clientIp: string): boolean {
   if (!isLoopbackAddress(clientIp) || head.host === null || !isLocalAuthority(head.host)) {
+    return false;
+  }
+  // A request relayed by a proxy on this machine looks local but may come from anyone.
+  if (
+    head.headers.has("forwarded") || head.headers.has("x-forwarded-for") ||
+    head.headers.has("via")
+  ) {
     return false;
   }
   // Fetch Metadata (sent by browsers): only a typed URL ("none") or the same origin may stop.

@@ -6,6 +6,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { DEFAULT_MAX_CONNECTIONS, FD_RESERVE } from "./limits.ts";
 import { DEFAULT_ROOT, formatServerUrl, type ServeCommand } from "./cli.ts";
 import { relativeInside } from "./resolver.ts";
 import type { Server } from "./server.ts";
@@ -184,21 +185,44 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
     );
     workers = 1;
   }
+  const maxConnections = command.maxConnections ?? defaultMaxConnections();
   let server: Server;
   try {
-    server = await serveWithWorkers({ ...command, colour }, { workers, supervised });
+    server = await serveWithWorkers(
+      // Each isolate gets its share of the cap (the kernel spreads connections evenly).
+      { ...command, colour, maxConnections: Math.max(1, Math.floor(maxConnections / workers)) },
+      { workers, supervised },
+    );
   } catch (error) {
     throw listenError(error, command);
   }
   if (server.confinement === "identity" && Deno.build.os === "linux") {
     console.error(
-      "Notice: with scoped Deno flags, sockserve checks opened files against a fresh " +
-        "resolution; a writer racing renames inside the root could still slip one past. " +
+      "Notice: with scoped Deno flags, sockserve can only check opened files against a fresh " +
+        "resolution: someone who can rename folders inside the root, racing requests, can get " +
+        "files from outside it served (a test attack won on a few percent of requests). " +
         "Run with -A (as deno task serve does) for kernel-proven confinement.",
     );
   }
   console.log(`Serving ${command.root} at ${formatServerUrl(command.host, server.addr.port)}`);
   return server;
+}
+
+/**
+ * The default connection cap: the process's open-file limit less a reserve for files, logs and
+ * the runtime, read from /proc/self/limits where Deno allows it; else a fixed default.
+ *
+ * @returns Open connections at most, all isolates together.
+ */
+export function defaultMaxConnections(): number {
+  try {
+    const limits = Deno.readTextFileSync("/proc/self/limits");
+    const soft = /^Max open files\s+(\d+)/m.exec(limits);
+    if (soft !== null) return Math.max(16, Number(soft[1]) - FD_RESERVE);
+  } catch {
+    // Not Linux, or not every permission: use the fixed default.
+  }
+  return DEFAULT_MAX_CONNECTIONS;
 }
 
 /** Maps a failure to listen (in this isolate or a worker's) to its one-line startup error. */

@@ -49,6 +49,17 @@ class SupervisorClient implements Supervisor {
 
 const supervisor = new SupervisorClient();
 
+// An unexpected rejection must not end the isolate: report it in one line and keep serving.
+self.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  const reason = event.reason;
+  console.error(
+    `Unexpected error (serving continues): ${
+      reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)
+    }`,
+  );
+});
+
 function post(message: FromWorker): void {
   self.postMessage(message);
 }

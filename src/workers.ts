@@ -30,7 +30,7 @@ import {
 } from "./opener.ts";
 import type { Root } from "./resolver.ts";
 import { createLogWriter, serve, type ServeOptions, type Server } from "./server.ts";
-import { SHUTDOWN_GRACE_S } from "./limits.ts";
+import { MAX_CONCURRENT_LISTINGS, SHUTDOWN_GRACE_S } from "./limits.ts";
 import { bracketHost } from "./http/authority.ts";
 
 /** Options a worker can receive (everything but functions, the log sink and the supervisor). */
@@ -135,6 +135,8 @@ export async function serveWithWorkers(
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
   const share = workers > 1;
+  /** Listings the supervisor reads for all workers at once. */
+  const listings = { running: 0 };
 
   const root: Root = {
     realPath: await Deno.realPath(options.root),
@@ -205,16 +207,14 @@ export async function serveWithWorkers(
           case "stop-all":
             return void stop();
           case "locate":
-            return child.postMessage(
-              {
-                kind: "located",
-                id: message.id,
-                result: locateSafely(root, message.path),
-              } satisfies ToWorker,
-            );
+            return postQuietly(child, {
+              kind: "located",
+              id: message.id,
+              result: locateSafely(root, message.path),
+            });
           case "list":
-            return void listFor(root, message.path, message.segments).then((result) =>
-              child.postMessage({ kind: "listed", id: message.id, result } satisfies ToWorker)
+            return void listFor(root, message.path, message.segments, listings).then((result) =>
+              postQuietly(child, { kind: "listed", id: message.id, result })
             );
         }
       };
@@ -257,13 +257,34 @@ function locateSafely(root: Root, path: string): Located {
   }
 }
 
-/** Reads a directory for a worker's listing with the kernel strategy. */
-function listFor(root: Root, path: string, segments: readonly string[]): Promise<ListingResult> {
+/**
+ * Reads a directory for a worker's listing with the kernel strategy; never rejects (a rejection
+ * here would be unhandled in the supervisor), and runs a bounded number at a time.
+ */
+async function listFor(
+  root: Root,
+  path: string,
+  segments: readonly string[],
+  listings: { running: number },
+): Promise<ListingResult> {
+  if (listings.running >= MAX_CONCURRENT_LISTINGS) return { kind: "busy" };
+  listings.running++;
   try {
     const source = openDirectoryInside(root, path, "kernel");
-    if ("kind" in source) return Promise.resolve(source);
-    return readListing(source, segments, root.dotfiles ?? false);
+    if ("kind" in source) return source;
+    return await readListing(source, segments, root.dotfiles ?? false);
   } catch {
-    return Promise.resolve({ kind: "forbidden" });
+    return { kind: "forbidden" };
+  } finally {
+    listings.running--;
+  }
+}
+
+/** Posts to a worker that may have been terminated meanwhile. */
+function postQuietly(child: Worker, message: ToWorker): void {
+  try {
+    child.postMessage(message);
+  } catch {
+    // The worker is gone: nobody waits for the answer.
   }
 }

@@ -95,3 +95,15 @@ Deno.test("formatServerUrl() brackets IPv6 hosts", () => {
   assert.equal(formatServerUrl("127.0.0.1", 80), "http://127.0.0.1:80/");
   assert.equal(formatServerUrl("::", 80), "http://[::]:80/");
 });
+
+Deno.test("parseCli() takes --max-connections from 1 up; none means the open-file limit decides", () => {
+  assert.equal(serve([]).maxConnections, null);
+  assert.equal(serve(["--max-connections", "500"]).maxConnections, 500);
+  assert.match(error(["--max-connections", "0"]), /--max-connections must be an integer/);
+  assert.match(error(["--max-connections", "-3"]), /--max-connections/);
+  assert.match(error(["--max-connections", "many"]), /--max-connections/);
+});
+
+Deno.test("parseCli() refuses --allow-stop with --any-host: behind a proxy every client looks local", () => {
+  assert.match(error(["--allow-stop", "--any-host"]), /--allow-stop cannot be combined/);
+});

@@ -13,7 +13,7 @@ import {
 } from "../src/listing.ts";
 import { formatSize } from "../src/bytes.ts";
 import { MAX_LISTING_ENTRIES } from "../src/limits.ts";
-import { classifyOpenError, type DirSource, openDirectoryInside } from "../src/opener.ts";
+import { type DirSource, openDirectoryInside } from "../src/opener.ts";
 import { makeTree } from "./helpers.ts";
 
 const HOSTILE = [
@@ -149,18 +149,9 @@ Deno.test("readListing() of a folder the server cannot read is forbidden, not an
     async *entries() {
       throw new Deno.errors.PermissionDenied("Permission denied (os error 13): readdir");
     },
+    isDirectory: () => null,
     describe: () => null,
     close: () => {},
   };
   assert.deepEqual(await readListing(unreadable, [], false), { kind: "forbidden" });
-});
-
-Deno.test("classifyOpenError() maps permission errors to forbidden and missing names to not-found", () => {
-  const coded = (code: string) => Object.assign(new Error(code), { code });
-  assert.deepEqual(classifyOpenError(coded("EACCES")), { kind: "forbidden" });
-  assert.deepEqual(classifyOpenError(coded("ELOOP")), { kind: "forbidden" });
-  assert.deepEqual(classifyOpenError(new Deno.errors.NotCapable("x")), { kind: "forbidden" });
-  assert.deepEqual(classifyOpenError(coded("ENOENT")), { kind: "not-found" });
-  assert.deepEqual(classifyOpenError(coded("ENOTDIR")), { kind: "not-found" });
-  assert.throws(() => classifyOpenError(coded("EIO")));
 });

@@ -14,6 +14,7 @@ import {
   formatResponseEntry,
   type LogFiles,
   LogWriter,
+  NOT_SENT,
   responseEntryStart,
   type ResponseRecord,
   RESPONSES_FILE,
@@ -160,7 +161,7 @@ function libraryRow(r: ResponseRecord, stringify: (rows: unknown[][], options: o
     r.bodyBytes,
     r.durationMs.toFixed(3),
   ];
-  return stringify([fields], { eof: true, record_delimiter: "unix", quoted_match: /\r/ });
+  return stringify([fields], { eof: true, record_delimiter: "unix", quoted_match: /[\r;]/ });
 }
 
 Deno.test("formatCsvRows() writes exactly what csv-stringify writes for every field shape", async (t) => {
@@ -303,6 +304,7 @@ Deno.test("formatCsvRows() neutralises spreadsheet formulas in client fields (OW
     ["\tTAB", "'\tTAB"],
     ["\r=1", `"'\r=1"`],
     ["-", "-"], // the placeholder of an unparsed request
+    ["X;=1+1", '"X;=1+1"'], // one cell where spreadsheets split on ";"
     ["GET", "GET"],
     ["/a=b", "/a=b"],
   ];
@@ -363,3 +365,9 @@ Deno.test(
     }
   },
 );
+
+Deno.test("a response of which nothing was sent is logged as 499 in the CSV and not in HTTPResponses.txt", () => {
+  const aborted = record({ status: NOT_SENT, head: null, bodyBytes: 0 });
+  assert.equal(formatResponseEntry(aborted), "");
+  assert.ok(formatCsvRows([aborted]).includes(",GET,/index.html,HTTP/1.1,499,0,"));
+});

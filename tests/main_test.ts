@@ -297,6 +297,10 @@ Deno.test("GET /STOP from a web page (cross-site fetch metadata, foreign Host or
     ["Host: localhost:8080\r\nOrigin: http://attacker.example", 404],
     ["Host: localhost:8080\r\nOrigin: http://127.0.0.1.nip.io", 404],
     ["Host: localhost:8080\r\nOrigin: http://127.attacker.example:8080", 404],
+    // Relayed by a proxy on this machine: the peer looks local, the client may be anyone.
+    ["Host: 127.0.0.1:8080\r\nX-Forwarded-For: 203.0.113.9", 404],
+    ["Host: 127.0.0.1:8080\r\nForwarded: for=203.0.113.9", 404],
+    ["Host: 127.0.0.1:8080\r\nVia: 1.1 proxy", 404],
     // A foreign Host (DNS rebinding) gets no answer at all, whatever it looks like.
     ["Host: rebind.attacker.example", 421],
     ["Host: 127.rebind.attacker.example\r\nSec-Fetch-Site: same-origin", 421],

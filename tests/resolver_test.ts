@@ -62,17 +62,19 @@ Deno.test("resolvePath() follows symlinks only while their real path stays insid
     path: `${dir}/a.txt`,
     candidate: `${dir}/rel-link.txt`,
   });
-  assert.deepEqual(await resolve(root, "/out.txt"), { kind: "forbidden" });
-  assert.deepEqual(await resolve(root, "/out-dir/"), { kind: "forbidden" });
-  assert.deepEqual(await resolve(root, "/out-dir/secret.txt"), { kind: "forbidden" });
-  assert.deepEqual(await resolve(root, "/sub/up/"), { kind: "forbidden" });
+  // Outside answers like missing, so outside names cannot be probed.
+  assert.deepEqual(await resolve(root, "/out.txt"), { kind: "not-found" });
+  assert.deepEqual(await resolve(root, "/out-dir/"), { kind: "not-found" });
+  assert.deepEqual(await resolve(root, "/out-dir/secret.txt"), { kind: "not-found" });
+  assert.deepEqual(await resolve(root, "/out-dir/missing.txt"), { kind: "not-found" });
+  assert.deepEqual(await resolve(root, "/sub/up/"), { kind: "not-found" });
   assert.deepEqual(await resolve(root, "/to-hidden"), { kind: "not-found" });
   assert.deepEqual(await resolve(root, "/loop"), { kind: "not-found" });
 });
 
-Deno.test("resolvePath() refuses an index.html that is a symlink out of the root", async () => {
+Deno.test("resolvePath() refuses an index.html that is a symlink out of the root (and does not list instead)", async () => {
   const dir = await makeTree({ "d/": "" });
   const outside = await makeTree({ "index.html": "secret" });
   await Deno.symlink(`${outside}/index.html`, `${dir}/d/index.html`);
-  assert.deepEqual(await resolve({ realPath: dir }, "/d/"), { kind: "forbidden" });
+  assert.deepEqual(await resolve({ realPath: dir }, "/d/"), { kind: "not-found" });
 });

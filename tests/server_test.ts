@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import {
   bytes,
+  eventually,
   exchange,
   get,
   makeTree,
@@ -153,7 +154,7 @@ Deno.test("traversal attempts end as 400 or 404 and never reveal a file outside 
   }
 });
 
-Deno.test("a symlink is followed inside the root and refused with 403 when it points outside", async () => {
+Deno.test("a symlink is followed inside the root and answered 404 when it points outside (like a missing name)", async () => {
   const root = await site();
   const outside = await makeTree({ "secret.txt": "SECRET" });
   await Deno.symlink(`${root}/hello.txt`, `${root}/inside-link.txt`);
@@ -163,9 +164,11 @@ Deno.test("a symlink is followed inside the root and refused with 403 when it po
   await using server = await startServer({ root, args: ["--quiet"] });
   assert.equal((await request(server.port, get("/inside-link.txt"))).body, "hello\n");
   const res = await request(server.port, get("/outside-link.txt"));
-  assert.equal(res.status, 403);
+  assert.equal(res.status, 404);
   assert.ok(!res.body.includes("SECRET"));
-  assert.equal((await request(server.port, get("/outside-dir/secret.txt"))).status, 403);
+  // An outside name that exists and one that does not get the same answer: no probing.
+  assert.equal((await request(server.port, get("/outside-dir/secret.txt"))).status, 404);
+  assert.equal((await request(server.port, get("/outside-dir/missing.txt"))).status, 404);
   assert.equal((await request(server.port, get("/to-dotfile.txt"))).status, 404);
 });
 
@@ -516,6 +519,64 @@ Deno.test("running out of file descriptors does not stop the server", {
   }
   assert.equal((await request(server.port, get("/hello.txt"))).body, "hello\n");
   assert.match(server.stderr(), /Cannot accept a connection/);
+});
+
+Deno.test("out of file descriptors, listings and file opens answer 503 and the server lives on", {
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  const root = await site();
+  await Deno.mkdir(`${root}/list`);
+  for (let i = 0; i < 20; i++) await Deno.writeTextFile(`${root}/list/f${i}.txt`, "x");
+  await using server = await startServer({ root, args: ["--quiet", "--listing"] });
+  const ready: Deno.Conn[] = [];
+  const hogs: Deno.Conn[] = [];
+  const statuses: number[] = [];
+  try {
+    for (let i = 0; i < 10; i++) {
+      ready.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+    }
+    const limit = await new Deno.Command("prlimit", {
+      args: ["--nofile=64:64", "--pid", String(server.process.pid)],
+    }).output();
+    assert.ok(limit.success, "prlimit");
+    for (let i = 0; i < 80; i++) {
+      hogs.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+    }
+    await Promise.all(ready.map(async (conn, i) => {
+      const path = i % 2 === 0 ? "/list/" : `/list/f${i}.txt`;
+      await writeAll(conn, bytes(get(path)));
+      statuses.push(splitResponses(new TextDecoder().decode(await readToEnd(conn)))[0].status);
+    }));
+  } finally {
+    for (const conn of [...ready, ...hogs]) conn.close();
+  }
+  for (const status of statuses) assert.ok(status === 200 || status === 503, `status ${status}`);
+  await eventually(
+    async () => (await request(server.port, get("/list/"))).status === 200,
+    "listings again once descriptors are free",
+  );
+  assert.doesNotMatch(server.stderr(), /^\s+at /m, "no stack trace");
+});
+
+Deno.test("--max-connections: a client beyond the cap waits in the kernel's queue until a slot frees", async () => {
+  const root = await site();
+  await using server = await startServer({ root, args: ["--verbose", "--max-connections", "2"] });
+  const created = () => server.stdout().split("Connection socket created").length - 1;
+  const first = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  using second = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await eventually(() => created() === 2, "two connections accepted");
+  using third = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await writeAll(third, bytes(get("/hello.txt")));
+  first.close();
+  const text = new TextDecoder().decode(await readToEnd(third));
+  assert.equal(splitResponses(text)[0].body, "hello\n");
+  // The third was accepted only after the first had closed: the cap held.
+  const out = server.stdout();
+  assert.ok(
+    out.indexOf("is now closed") < out.lastIndexOf("Connection socket created"),
+    out,
+  );
+  second.close();
 });
 
 Deno.test("a request body dripped a byte at a time is cut off at the header timeout", async () => {
