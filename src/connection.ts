@@ -14,7 +14,6 @@
 import { CHUNKED_START, decodeChunked } from "./chunked.ts";
 import { currentHttpDate } from "./http/dates.ts";
 import { formatHead, type Header } from "./http/head.ts";
-import type { Status } from "./http/status.ts";
 import {
   INITIAL_READ_BUFFER_BYTES,
   KEPT_READ_BUFFER_BYTES,
