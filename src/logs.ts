@@ -255,10 +255,13 @@ export interface LogSink {
   close(): Promise<void>;
 }
 
-/** Log text formatted elsewhere (a worker), appended whole so entries never interleave. */
+/**
+ * Log entries formatted and encoded elsewhere (a worker), appended whole so entries never
+ * interleave. The bytes travel by transfer, not by copy.
+ */
 export interface LogBatch {
-  readonly responses: string;
-  readonly sockets: string;
+  readonly responses: Uint8Array<ArrayBuffer>;
+  readonly sockets: Uint8Array<ArrayBuffer>;
   readonly lines: readonly string[];
 }
 
@@ -268,14 +271,14 @@ export interface LogBatch {
  * the one {@linkcode LogWriter} in the main isolate to append.
  */
 export class LogRelay implements LogSink {
-  readonly #send: (batch: LogBatch) => void;
+  readonly #send: (batch: LogBatch, transfer: ArrayBuffer[]) => void;
   readonly #pending: PendingLogs;
 
   /**
-   * @param send Posts a batch to the writer.
+   * @param send Posts a batch to the writer, transferring the listed buffers.
    * @param console Whether console lines are wanted.
    */
-  constructor(send: (batch: LogBatch) => void, console: boolean) {
+  constructor(send: (batch: LogBatch, transfer: ArrayBuffer[]) => void, console: boolean) {
     this.#send = send;
     this.#pending = new PendingLogs(console, () => void this.flush());
   }
@@ -289,14 +292,26 @@ export class LogRelay implements LogSink {
   }
 
   flush(): Promise<void> {
-    const batch = this.#pending.take();
-    if (batch !== null) this.#send(batch);
+    const text = this.#pending.take();
+    if (text !== null) {
+      // Encoded here, so the writer's isolate gets bytes it can append as they are.
+      const responses = encoder.encode(text.responses);
+      const sockets = encoder.encode(text.sockets);
+      this.#send({ responses, sockets, lines: text.lines }, [responses.buffer, sockets.buffer]);
+    }
     return Promise.resolve();
   }
 
   close(): Promise<void> {
     return this.flush();
   }
+}
+
+/** Log text taken from {@linkcode PendingLogs}: both files' entries and the console lines. */
+interface PendingText {
+  readonly responses: string;
+  readonly sockets: string;
+  readonly lines: readonly string[];
 }
 
 /**
@@ -356,7 +371,7 @@ class PendingLogs {
   }
 
   /** Takes everything pending (null when there is nothing) and cancels the timer. */
-  take(): LogBatch | null {
+  take(): PendingText | null {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -452,7 +467,15 @@ export class LogWriter implements LogSink {
 
   /** Appends a batch formatted by a worker's {@linkcode LogRelay}, whole. */
   append(batch: LogBatch): void {
-    this.#pending.append(batch.responses, batch.sockets, batch.lines);
+    if (batch.lines.length > 0) this.#writeConsole(batch.lines);
+    // Past the bound the disk is not keeping up: drop whole batches and say so later.
+    if (this.#responses.pending + this.#sockets.pending > MAX_PENDING_LOG_BYTES) {
+      this.#lostBatches++;
+      return;
+    }
+    this.#responses.push(batch.responses);
+    this.#sockets.push(batch.sockets);
+    void this.flush();
   }
 
   /** Writes everything recorded so far; resolves when it is on disk (or has failed and warned). */

@@ -72,7 +72,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       return supervisor.answer(message.id, message.result);
     case "start": {
       const logs = new LogRelay(
-        (batch) => post({ kind: "logs", batch }),
+        (batch, transfer) => self.postMessage({ kind: "logs", batch } satisfies FromWorker, transfer),
         !message.options.quiet || message.options.verbose,
       );
       const options: ServeOptions = {

@@ -185,9 +185,16 @@ export function isLocalHostName(host: string): boolean {
  */
 export function isLocalAuthority(authority: string | null): boolean {
   if (authority === null) return true;
+  // Every request on a connection names the same Host: answer a repeat without parsing.
+  if (authority === lastAuthority) return lastIsLocal;
   const parsed = parseAuthority(authority);
-  return parsed !== null && isLocalHostName(parsed.host);
+  lastIsLocal = parsed !== null && isLocalHostName(parsed.host);
+  lastAuthority = authority;
+  return lastIsLocal;
 }
+
+let lastAuthority: string | null = null;
+let lastIsLocal = false;
 
 /**
  * Returns an IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) as the IPv4 address it carries, and any
