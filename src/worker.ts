@@ -72,7 +72,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       return supervisor.answer(message.id, message.result);
     case "start": {
       const logs = new LogRelay(
-        (batch, transfer) => self.postMessage({ kind: "logs", batch } satisfies FromWorker, transfer),
+        (batch, transfer) =>
+          self.postMessage({ kind: "logs", batch } satisfies FromWorker, transfer),
         !message.options.quiet || message.options.verbose,
       );
       const options: ServeOptions = {
