@@ -4,9 +4,9 @@
  * @module
  */
 
-import { ClientError, get } from "./src/client.ts";
-import { GET_HELP, HELP, parseCli, type ServeCommand } from "./src/cli.ts";
-import { chooseRoot, startServer, StartupError } from "./src/startup.ts";
+import { ClientError, get } from "./src/client/get.ts";
+import { GET_HELP, HELP, parseCli, type ServeCommand } from "./src/cli/args.ts";
+import { chooseRoot, startServer, StartupError } from "./src/cli/startup.ts";
 import { VERSION } from "./src/version.ts";
 
 /** Runs the command line and returns the process exit code. */

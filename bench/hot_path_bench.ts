@@ -6,9 +6,9 @@
 
 import { formatHead } from "../src/http/head.ts";
 import { currentHttpDate } from "../src/http/dates.ts";
-import { formatCsvRows, formatResponseEntry, type ResponseRecord } from "../src/logs.ts";
-import { parseRequestHead } from "../src/parser.ts";
-import { normalizePath } from "../src/resolver.ts";
+import { formatCsvRows, formatResponseEntry, type ResponseRecord } from "../src/log/logs.ts";
+import { parseRequestHead } from "../src/http/request.ts";
+import { normalizePath } from "../src/server/resolver.ts";
 
 const encoder = new TextEncoder();
 

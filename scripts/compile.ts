@@ -95,7 +95,7 @@ export function compilePlan(
       "--unstable-net",
       "--unstable-worker-options",
       `--v8-flags=${V8_FLAGS}`,
-      ...(locked === null ? ["--include", "www", "--include", "src/worker.ts"] : []),
+      ...(locked === null ? ["--include", "www", "--include", "src/server/worker.ts"] : []),
       ...permissions,
       "main.ts",
       ...baked,

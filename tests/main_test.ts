@@ -4,8 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { portNotices } from "../src/cli.ts";
-import { CSV_COLUMNS, RESPONSES_FILE, SOCKETS_FILE } from "../src/logs.ts";
+import { portNotices } from "../src/cli/args.ts";
+import { CSV_COLUMNS, RESPONSES_FILE, SOCKETS_FILE } from "../src/log/logs.ts";
 import {
   bytes,
   eventually,

@@ -1,0 +1,432 @@
+/**
+ * The command line: argv → a validated command (pure), and the help text.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { GetOptions } from "../client/get.ts";
+import type { ServeOptions } from "../server/serve.ts";
+import { DEFAULT_HEADER_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S } from "../limits.ts";
+import { VERSION } from "../version.ts";
+
+/** Port used when none is given. */
+export const DEFAULT_PORT = 8080;
+/** Folder served when none is given. */
+export const DEFAULT_ROOT = "./www";
+/** Folder the logs go to when none is given. */
+export const DEFAULT_LOG_DIR = "./logs";
+/** Address listened on when none is given: this machine only. */
+export const DEFAULT_HOST = "127.0.0.1";
+
+/** Longest timeout accepted, in seconds: a day; longer is a typo, not a wish. */
+const MAX_TIMEOUT_S = 86_400;
+/** Most isolates `--workers` starts: past the core count they only add memory. */
+const MAX_WORKERS = 64;
+/** Highest --max-connections accepted: far beyond what one process's descriptors allow. */
+const MAX_CONNECTIONS_LIMIT = 1_000_000;
+/** Most requests `get --keep` sends: a keep-alive check, not a load generator. */
+const MAX_KEEP_REQUESTS = 1000;
+/** Highest TCP port (RFC 6335 §6). */
+const MAX_PORT = 65_535;
+/** Ports below this are well-known (RFC 6335 §6): binding them usually needs privileges. */
+const FIRST_REGISTERED_PORT = 1024;
+/** Ports from this one up are dynamic (RFC 6335 §6): nothing else should claim them. */
+const FIRST_DYNAMIC_PORT = 49_152;
+
+/** Validated options of `sockserve serve`: the server's options plus what startup decides. */
+export interface ServeCommand extends
+  Required<
+    Omit<
+      ServeOptions,
+      | "colour"
+      | "reusePort"
+      | "connectionIds"
+      | "logs"
+      | "requestStop"
+      | "cacheControl"
+      | "anyHost"
+      | "supervisor"
+      | "maxConnections"
+    >
+  > {
+  readonly kind: "serve";
+  /** Cache-Control for file responses, or null for none. */
+  readonly cacheControl: string | null;
+  /** Answer any Host on loopback (`--any-host`). */
+  readonly anyHost: boolean;
+  /** Isolates serving the port (`--workers`). */
+  readonly workers: number;
+  /** Open connections at most, all isolates together (`--max-connections`); null: from the fd limit. */
+  readonly maxConnections: number | null;
+  /** Whether `--root` was given (else the default root is in use). */
+  readonly rootGiven: boolean;
+  /** One-line notices to print before starting (e.g. about the port range). */
+  readonly notices: readonly string[];
+}
+
+/** Validated options of `sockserve get`. */
+export interface GetCommand extends GetOptions {
+  readonly kind: "get";
+}
+
+/** Default seconds `get` waits for progress (connecting, or any byte of the response). */
+export const DEFAULT_GET_TIMEOUT_S = 30;
+
+/** What the command line asks for. */
+export type Command =
+  | ServeCommand
+  | GetCommand
+  | { readonly kind: "get-help" }
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | { readonly kind: "error"; readonly message: string; readonly exitCode: 2 };
+
+/** The help text printed by `--help`. */
+export const HELP = `sockserve ${VERSION}: serve a folder over HTTP/1.1, logging every response.
+
+Usage:
+  sockserve [serve] [options] [port]
+  sockserve get [host] [port] [path] | get URL    (see sockserve get --help)
+
+Options:
+  -p, --port N            Port to listen on, 0-65535; 0 picks a free one (default ${DEFAULT_PORT}).
+                          A bare number is the port too: "sockserve 8000".
+  -d, --root DIR          Folder to serve (default ${DEFAULT_ROOT}); also --document-root DIR.
+      --host ADDR         Address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 or :: to expose).
+      --log-dir DIR       Folder for HTTPResponses.txt and SocketOutput.csv (default ${DEFAULT_LOG_DIR}).
+      --header-timeout S  Seconds to receive a complete request head, else 408 (default ${DEFAULT_HEADER_TIMEOUT_S}).
+      --idle-timeout S    Seconds a keep-alive connection may idle (default ${DEFAULT_IDLE_TIMEOUT_S}).
+      --protocol 1.0|1.1  1.0 closes every connection after one response (default 1.1).
+      --allow-stop        Let GET /STOP from this machine stop the server.
+      --listing           List directories that have no index.html (HTML, or JSON on Accept).
+      --dotfiles allow|deny  Serve and list names starting with a dot (default deny: 404).
+      --cache-control V   Cache-Control value for file responses (default none).
+      --cors              Add Access-Control-Allow-Origin: * to every response.
+      --any-host          On loopback, answer any Host header (behind a reverse proxy); by
+                          default only this machine's names (localhost, 127.x, ::1) get answers.
+      --workers N|auto    Serve with N isolates sharing the port (auto: one per CPU; Linux,
+                          needs --unstable-net; default 1).
+      --max-connections N Open connections at most; more wait in the kernel's queue until one
+                          closes (default: the open-file limit minus a reserve).
+  -q, --quiet             No access lines on the console.
+  -v, --verbose           Also print connection events.
+  -h, --help              Show this help.
+  -V, --version           Show the version.
+
+Logs are appended in the log dir; stop with Ctrl+C (or SIGTERM): in-flight responses finish and
+the logs are flushed first.`;
+
+function fail(message: string): Command {
+  return { kind: "error", message, exitCode: 2 };
+}
+
+/**
+ * Parses and validates the command line.
+ *
+ * @param args `Deno.args`.
+ * @param cpuCount What `--workers auto` means.
+ * @returns The command, or an error with its one-line message and exit code 2.
+ * @example
+ * ```ts
+ * parseCli(["8000"]); // { kind: "serve", port: 8000, root: "./www", … }
+ * ```
+ */
+export function parseCli(
+  args: readonly string[],
+  cpuCount: number = navigator.hardwareConcurrency,
+): Command {
+  const rest = args[0] === "--" ? args.slice(1) : args;
+  if (rest[0] === "get") return parseGetArgs(rest.slice(1));
+  let parsed;
+  try {
+    parsed = parseArgs({
+      // `deno task serve -- -p 9000` passes the "--" on (npm habit): it separates nothing here.
+      args: [...rest],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        port: { type: "string", short: "p" },
+        root: { type: "string", short: "d" },
+        "document-root": { type: "string" },
+        host: { type: "string" },
+        "log-dir": { type: "string" },
+        "header-timeout": { type: "string" },
+        "idle-timeout": { type: "string" },
+        protocol: { type: "string" },
+        "allow-stop": { type: "boolean" },
+        listing: { type: "boolean" },
+        dotfiles: { type: "string" },
+        "cache-control": { type: "string" },
+        cors: { type: "boolean" },
+        "any-host": { type: "boolean" },
+        workers: { type: "string" },
+        "max-connections": { type: "string" },
+        quiet: { type: "boolean", short: "q" },
+        verbose: { type: "boolean", short: "v" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    });
+  } catch (error) {
+    // node:util's messages are one line and name the option; keep them, drop its error code.
+    return fail(`${(error as Error).message.split("\n")[0]} (see --help)`);
+  }
+  const { values } = parsed;
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+
+  const positionals = [...parsed.positionals];
+  if (positionals[0] === "serve") positionals.shift();
+  if (positionals.length > 1 || (positionals.length === 1 && !/^\d+$/.test(positionals[0]))) {
+    return fail(`Unexpected argument "${positionals.at(-1)}" (see --help)`);
+  }
+  if (positionals.length === 1 && values.port !== undefined) {
+    return fail("Give the port once: as -p N or as a bare number, not both");
+  }
+  const portText = positionals[0] ?? values.port ?? String(DEFAULT_PORT);
+  if (!/^\d+$/.test(portText) || Number(portText) > MAX_PORT) {
+    return fail(`Port must be an integer from 0 to ${MAX_PORT}, got "${portText}"`);
+  }
+  const port = Number(portText);
+
+  if (values.root !== undefined && values["document-root"] !== undefined) {
+    return fail("Give the root once: --root or --document-root, not both");
+  }
+  const rootGiven = values.root !== undefined || values["document-root"] !== undefined;
+  const root = values.root ?? values["document-root"] ?? DEFAULT_ROOT;
+  if (root === "") return fail("The root must not be empty");
+  const logDir = values["log-dir"] ?? DEFAULT_LOG_DIR;
+  if (logDir === "") return fail("The log dir must not be empty");
+  const host = values.host ?? DEFAULT_HOST;
+  if (!/^[0-9A-Za-z.:\-]+$/.test(host) && !/^\[[0-9A-Fa-f:.]+\]$/.test(host)) {
+    return fail(`Host must be an IP address or a host name, got "${host}"`);
+  }
+
+  const headerTimeoutS = parseSeconds(values["header-timeout"], DEFAULT_HEADER_TIMEOUT_S);
+  if (headerTimeoutS === null) {
+    return fail(`--header-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
+  }
+  const idleTimeoutS = parseSeconds(values["idle-timeout"], DEFAULT_IDLE_TIMEOUT_S);
+  if (idleTimeoutS === null) {
+    return fail(`--idle-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
+  }
+  const protocol = values.protocol ?? "1.1";
+  if (protocol !== "1.0" && protocol !== "1.1") {
+    return fail(`--protocol must be 1.0 or 1.1, got "${protocol}"`);
+  }
+
+  const dotfiles = values.dotfiles ?? "deny";
+  if (dotfiles !== "allow" && dotfiles !== "deny") {
+    return fail(`--dotfiles must be allow or deny, got "${dotfiles}"`);
+  }
+  const cacheControl = values["cache-control"]?.trim() ?? null;
+  // A header value must not smuggle a line break or control byte into every response.
+  if (cacheControl !== null && !/^[\x20-\x7e]+$/.test(cacheControl)) {
+    return fail("--cache-control must be a non-empty printable ASCII value");
+  }
+
+  const workersText = values.workers ?? "1";
+  const workers = workersText === "auto" ? cpuCount : Number(workersText);
+  if (!/^(\d+|auto)$/.test(workersText) || workers < 1 || workers > MAX_WORKERS) {
+    return fail(
+      `--workers must be auto or an integer from 1 to ${MAX_WORKERS}, got "${workersText}"`,
+    );
+  }
+
+  const maxText = values["max-connections"];
+  const maxConnections = maxText === undefined ? null : Number(maxText);
+  if (
+    maxText !== undefined &&
+    (!/^\d+$/.test(maxText) || maxConnections! < 1 || maxConnections! > MAX_CONNECTIONS_LIMIT)
+  ) {
+    return fail(
+      `--max-connections must be an integer from 1 to ${MAX_CONNECTIONS_LIMIT}, got "${maxText}"`,
+    );
+  }
+  // Behind a reverse proxy on this machine every client looks local: /STOP would be anyone's.
+  if (values["allow-stop"] && values["any-host"]) {
+    return fail(
+      "--allow-stop cannot be combined with --any-host: behind a proxy every client looks local",
+    );
+  }
+
+  return {
+    kind: "serve",
+    port,
+    root,
+    host: host.replace(/^\[(.*)\]$/, "$1"),
+    logDir,
+    headerTimeoutS,
+    idleTimeoutS,
+    protocol,
+    allowStop: values["allow-stop"] ?? false,
+    quiet: values.quiet ?? false,
+    verbose: values.verbose ?? false,
+    listing: values.listing ?? false,
+    dotfiles: dotfiles === "allow",
+    cacheControl,
+    cors: values.cors ?? false,
+    anyHost: values["any-host"] ?? false,
+    workers,
+    maxConnections,
+    rootGiven,
+    notices: portNotices(port),
+  };
+}
+
+/**
+ * Returns the notice for a port in the well-known or registered range (RFC 6335 §6).
+ *
+ * @param port The port.
+ * @returns Zero or one line.
+ */
+export function portNotices(port: number): string[] {
+  if (port === 0) return [];
+  if (port < FIRST_REGISTERED_PORT) {
+    return [`Well-known port number ${port} entered - could cause a conflict.`];
+  }
+  if (port < FIRST_DYNAMIC_PORT) {
+    return [`Registered port number ${port} entered - could cause a conflict.`];
+  }
+  return [];
+}
+
+function parseSeconds(text: string | undefined, fallback: number): number | null {
+  if (text === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(text)) return null;
+  const seconds = Number(text);
+  return seconds > 0 && seconds <= MAX_TIMEOUT_S ? seconds : null;
+}
+
+/**
+ * Formats the URL a server is reachable at, bracketing IPv6 hosts.
+ *
+ * @param host The listen address.
+ * @param port The real port.
+ * @returns E.g. `http://127.0.0.1:8080/`.
+ */
+export function formatServerUrl(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+}
+
+/** The help text of `sockserve get`. */
+export const GET_HELP =
+  `sockserve get: fetch a URL over raw TCP with sockserve's own HTTP/1.1 parser.
+
+Usage:
+  sockserve get [host] [port] [path]     defaults 127.0.0.1, ${DEFAULT_PORT}, /
+  sockserve get http://host:port/path
+
+Options:
+  -I, --head          Send HEAD instead of GET.
+  -o, --output FILE   Write the body to FILE (removed again if the body arrives incomplete).
+  -H, --header 'N: V' Add a request header; repeatable.
+      --timeout S     Seconds without progress before giving up (default ${DEFAULT_GET_TIMEOUT_S}).
+  -v, --verbose       Show the request sent (on stderr).
+      --raw           Print the response bytes exactly as received.
+  -k, --keep N        Send N requests on one persistent connection and report each.
+  -h, --help          Show this help.
+
+Exit codes: 0 for 2xx/3xx, 1 for 4xx/5xx, 2 for usage, connection or protocol errors.`;
+
+/**
+ * Parses the arguments after \`get\`.
+ *
+ * @param args Arguments after the word \`get\`.
+ * @returns The get command, help, or an error (exit code 2).
+ */
+export function parseGetArgs(args: readonly string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        head: { type: "boolean", short: "I" },
+        output: { type: "string", short: "o" },
+        header: { type: "string", short: "H", multiple: true },
+        timeout: { type: "string" },
+        verbose: { type: "boolean", short: "v" },
+        raw: { type: "boolean" },
+        keep: { type: "string", short: "k" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    return fail(`${(error as Error).message.split("\n")[0]} (see get --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "get-help" };
+  if (positionals.length > 3) {
+    return fail(`Unexpected argument "${positionals[3]}" (see get --help)`);
+  }
+
+  let host = DEFAULT_HOST;
+  let portText = String(DEFAULT_PORT);
+  let path = "/";
+  if (positionals.length === 1 && /^[a-z][a-z0-9+.-]*:\/\//i.test(positionals[0])) {
+    let url: URL;
+    try {
+      url = new URL(positionals[0]);
+    } catch {
+      return fail(`Not a valid URL: "${positionals[0]}"`);
+    }
+    if (url.protocol !== "http:") {
+      return fail(`Only http:// URLs are supported, got "${url.protocol}"`);
+    }
+    host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    portText = url.port || "80";
+    path = url.pathname + url.search;
+  } else {
+    [host = DEFAULT_HOST, portText = String(DEFAULT_PORT), path = "/"] = positionals;
+  }
+  if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > MAX_PORT) {
+    return fail(`Port must be an integer from 1 to ${MAX_PORT}, got "${portText}"`);
+  }
+  if (!path.startsWith("/")) path = "/" + path;
+  // The target goes on the request line as is: no space, control or non-ASCII byte may slip in.
+  if (!/^[\x21-\x7e]+$/.test(path)) {
+    return fail(
+      `The path must be printable ASCII without spaces (percent-encode the rest), got "${path}"`,
+    );
+  }
+
+  const headers: [string, string][] = [];
+  for (const text of values.header ?? []) {
+    const m = /^([!#$%&'*+\-.^_\x60|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e]*?)[ \t]*$/.exec(text);
+    if (!m) {
+      return fail(
+        `A header must look like "Name: value" with no control characters, got "${text}"`,
+      );
+    }
+    headers.push([m[1], m[2]]);
+  }
+  const timeoutS = parseSeconds(values.timeout, DEFAULT_GET_TIMEOUT_S);
+  if (timeoutS === null) {
+    return fail(`--timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
+  }
+  const keepText = values.keep ?? "0";
+  if (
+    !/^\d+$/.test(keepText) || Number(keepText) > MAX_KEEP_REQUESTS ||
+    (values.keep !== undefined && Number(keepText) < 1)
+  ) {
+    return fail(`--keep must be an integer from 1 to ${MAX_KEEP_REQUESTS}`);
+  }
+  if (values.output !== undefined && values.output === "") return fail("-o needs a file name");
+
+  return {
+    kind: "get",
+    host,
+    port: Number(portText),
+    path,
+    method: values.head ? "HEAD" : "GET",
+    headers,
+    output: values.output ?? null,
+    timeoutS,
+    verbose: values.verbose ?? false,
+    raw: values.raw ?? false,
+    keep: Number(keepText),
+  };
+}

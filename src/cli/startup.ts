@@ -1,0 +1,253 @@
+/**
+ * Everything that can stop the server before it listens, checked in order, each failure as one
+ * line and an exit code: Deno permissions, the root, the log dir, the listening socket.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import { DEFAULT_MAX_CONNECTIONS, FD_RESERVE } from "../limits.ts";
+import { DEFAULT_ROOT, formatServerUrl, type ServeCommand } from "./args.ts";
+import { relativeInside } from "../server/resolver.ts";
+import type { Server } from "../server/serve.ts";
+import { canSharePort, hasAllPermissions, serveWithWorkers } from "../server/workers.ts";
+
+/** A failure to start: the one line to print on stderr and the exit code. */
+export class StartupError extends Error {
+  /** The process exit code: 2 for a usage problem, 1 for a runtime one. */
+  readonly exitCode: 1 | 2;
+
+  /**
+   * @param message The line to print.
+   * @param exitCode The exit code.
+   */
+  constructor(message: string, exitCode: 1 | 2) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/**
+ * The default site shipped beside main.ts; `deno compile --include www` embeds it in the binary,
+ * where this URL points into the binary's own file system.
+ */
+export const BUNDLED_ROOT: string = fileURLToPath(new URL("../../www", import.meta.url));
+
+/**
+ * sockserve's own folder: a worker isolate loads its modules (and deno.json, node_modules) from
+ * it, and Deno checks read access for every module a worker imports.
+ */
+const WORKER_SOURCE: string = fileURLToPath(new URL("../..", import.meta.url)).replace(
+  /[\\/]$/,
+  "",
+);
+
+/** The folder to serve and why it was chosen (shown by --help). */
+export interface RootChoice {
+  readonly root: string;
+  readonly reason: string;
+}
+
+/**
+ * Chooses the root: `--root` when given, else `./www` when it exists (or cannot be checked
+ * without permission, so the permission error names it), else the bundled default site.
+ *
+ * @param command The serve options.
+ * @returns The root and a one-line reason.
+ */
+export function chooseRoot(command: Pick<ServeCommand, "root" | "rootGiven">): RootChoice {
+  if (command.rootGiven) return { root: command.root, reason: "given with --root" };
+  if (Deno.permissions.querySync({ name: "read", path: DEFAULT_ROOT }).state !== "granted") {
+    return { root: DEFAULT_ROOT, reason: "the default" };
+  }
+  try {
+    if (Deno.statSync(DEFAULT_ROOT).isDirectory) {
+      return { root: DEFAULT_ROOT, reason: "found in the current folder" };
+    }
+  } catch {
+    // Not there: fall back to the bundled site.
+  }
+  return {
+    root: BUNDLED_ROOT,
+    reason: "the default site bundled with sockserve; there is no ./www here",
+  };
+}
+
+/**
+ * Checks that Deno grants what serving needs, so a missing flag is named instead of failing
+ * later on the first request.
+ *
+ * @param command The serve options.
+ * @throws StartupError naming the flag to add.
+ */
+export function checkPermissions(command: ServeCommand): void {
+  const missing = (descriptor: Deno.PermissionDescriptor) =>
+    Deno.permissions.querySync(descriptor).state !== "granted";
+  if (missing({ name: "read", path: command.root })) {
+    throw new StartupError(
+      `Read access to "${command.root}" is not granted: add --allow-read=${command.root}`,
+      2,
+    );
+  }
+  if (command.workers > 1 && missing({ name: "read", path: WORKER_SOURCE })) {
+    throw new StartupError(
+      `--workers loads sockserve's modules in each isolate: add --allow-read=${WORKER_SOURCE}`,
+      2,
+    );
+  }
+  if (missing({ name: "write", path: command.logDir })) {
+    throw new StartupError(
+      `Write access to "${command.logDir}" is not granted: add --allow-write=${command.logDir}`,
+      2,
+    );
+  }
+  // Deno names IPv6 hosts in brackets, as URLs do.
+  const host = command.host.includes(":") ? `[${command.host}]` : command.host;
+  let netMissing: boolean;
+  try {
+    netMissing = missing({ name: "net", host });
+  } catch {
+    throw new StartupError(`Host "${command.host}" is not a valid address.`, 2);
+  }
+  if (netMissing) {
+    throw new StartupError(
+      `Network access to "${host}" is not granted: add --allow-net=${host}`,
+      2,
+    );
+  }
+}
+
+/**
+ * Checks the root is an existing directory and creates the log dir.
+ *
+ * @param command The serve options.
+ * @throws StartupError with exit code 2.
+ */
+export async function prepareFolders(command: ServeCommand): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(command.root);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new StartupError(`Directory ${command.root} does not exist.`, 2);
+    }
+    throw new StartupError(`Cannot open "${command.root}": ${(error as Error).message}`, 2);
+  }
+  if (!info.isDirectory) throw new StartupError(`"${command.root}" is not a directory.`, 2);
+  try {
+    await Deno.mkdir(command.logDir, { recursive: true });
+  } catch (error) {
+    throw new StartupError(
+      `Cannot create log dir "${command.logDir}": ${(error as Error).message}`,
+      2,
+    );
+  }
+  const warning = await logDirWarning(command.root, command.logDir);
+  if (warning !== null) console.error(warning);
+}
+
+/**
+ * Returns a warning when the log dir lies inside the served root, where anyone could download
+ * the logs (client addresses, every request); null otherwise, or when it cannot be checked
+ * (no read access to the log dir means it is not under the readable root).
+ *
+ * @param root The served root.
+ * @param logDir The log dir.
+ * @returns The warning line, or null.
+ */
+export async function logDirWarning(root: string, logDir: string): Promise<string | null> {
+  try {
+    const [realRoot, realLogs] = await Promise.all([Deno.realPath(root), Deno.realPath(logDir)]);
+    if (relativeInside(realRoot, realLogs) === null) return null;
+  } catch {
+    return null;
+  }
+  return `Warning: log dir "${logDir}" is inside the served root "${root}", so anyone can ` +
+    `download the logs; choose a --log-dir outside it.`;
+}
+
+/**
+ * Runs every startup check, then listens and prints the `Serving … at …` line.
+ *
+ * @param command The serve options.
+ * @param colour Whether console output may be coloured.
+ * @returns The running server.
+ * @throws StartupError for every expected failure.
+ */
+export async function startServer(options: ServeCommand, colour: boolean): Promise<Server> {
+  const command = { ...options, root: chooseRoot(options).root };
+  // With every permission, the main isolate supervises serving isolates that get only what
+  // serving needs (workers.ts); with scoped flags, Deno already holds them and must grant them.
+  const supervised = hasAllPermissions();
+  if (!supervised) checkPermissions(command);
+  await prepareFolders(command);
+  let workers = command.workers;
+  if (workers > 1 && !canSharePort()) {
+    console.error(
+      `--workers needs Linux's SO_REUSEPORT; serving with one isolate on ${Deno.build.os}.`,
+    );
+    workers = 1;
+  }
+  const maxConnections = command.maxConnections ?? defaultMaxConnections();
+  let server: Server;
+  try {
+    server = await serveWithWorkers(
+      // Each isolate gets its share of the cap (the kernel spreads connections evenly).
+      { ...command, colour, maxConnections: Math.max(1, Math.floor(maxConnections / workers)) },
+      { workers, supervised },
+    );
+  } catch (error) {
+    throw listenError(error, command);
+  }
+  if (server.confinement === "identity" && Deno.build.os === "linux") {
+    console.error(
+      "Notice: with scoped Deno flags, sockserve can only check opened files against a fresh " +
+        "resolution: someone who can rename folders inside the root, racing requests, can get " +
+        "files from outside it served (a test attack won on a few percent of requests). " +
+        "Run with -A (as deno task serve does) for kernel-proven confinement.",
+    );
+  }
+  console.log(`Serving ${command.root} at ${formatServerUrl(command.host, server.addr.port)}`);
+  return server;
+}
+
+/**
+ * The default connection cap: the process's open-file limit less a reserve for files, logs and
+ * the runtime, read from /proc/self/limits where Deno allows it; else a fixed default.
+ *
+ * @returns Open connections at most, all isolates together.
+ */
+export function defaultMaxConnections(): number {
+  try {
+    const limits = Deno.readTextFileSync("/proc/self/limits");
+    const soft = /^Max open files\s+(\d+)/m.exec(limits);
+    if (soft !== null) return Math.max(16, Number(soft[1]) - FD_RESERVE);
+  } catch {
+    // Not Linux, or not every permission: use the fixed default.
+  }
+  return DEFAULT_MAX_CONNECTIONS;
+}
+
+/** Maps a failure to listen (in this isolate or a worker's) to its one-line startup error. */
+function listenError(error: unknown, command: ServeCommand): StartupError {
+  const message = error instanceof Error ? error.message : String(error);
+  // A worker reports its error as "Name: message".
+  const is = (kind: new (...args: never[]) => Error) =>
+    error instanceof kind || message.startsWith(`${kind.name}:`);
+  if (/unstable/i.test(message)) {
+    return new StartupError(
+      "--workers needs Deno's --unstable-net flag (deno run --unstable-net …)",
+      2,
+    );
+  }
+  if (is(Deno.errors.AddrInUse)) {
+    return new StartupError(`Port ${command.port} on ${command.host} is already in use.`, 1);
+  }
+  if (is(Deno.errors.PermissionDenied)) {
+    return new StartupError(
+      `Not allowed to listen on port ${command.port}: ports below 1024 need privileges.`,
+      1,
+    );
+  }
+  return new StartupError(`Cannot listen on ${command.host}:${command.port}: ${message}`, 1);
+}

@@ -1,0 +1,450 @@
+/**
+ * One TCP connection, as an explicit state loop (darkhttpd style):
+ *
+ *   idle ─bytes→ head ─parsed→ body (discard) → respond ─keep-alive→ idle
+ *                  └─error/timeout→ error reply → closed
+ *
+ * It owns the socket and its read buffer, the head/idle/send deadlines, keep-alive and
+ * pipelining (bytes after one request stay in the buffer for the next). It asks the server's
+ * handler what to answer and reports every response to the logs.
+ *
+ * @module
+ */
+
+import { CHUNKED_START, decodeChunked } from "../http/chunked.ts";
+import { currentHttpDate } from "../http/dates.ts";
+import { formatHead, type Header } from "../http/head.ts";
+import {
+  INITIAL_READ_BUFFER_BYTES,
+  KEPT_READ_BUFFER_BYTES,
+  MAX_BODY_BYTES,
+  MAX_HEADER_BYTES,
+  MAX_REQUEST_LINE_BYTES,
+  MIN_SEND_BYTES_PER_S,
+} from "../limits.ts";
+import {
+  describeUnparsed,
+  type Endpoint,
+  formatAccessLine,
+  type LoggedStatus,
+  type LogSink,
+  NOT_SENT,
+  type ResponseRecord,
+} from "../log/logs.ts";
+import { parseRequestHead, type RequestHead } from "../http/request.ts";
+import { makeRoom } from "../io/read_buffer.ts";
+import { errorReply, type Reply, type Sink, type Wire, writeReply } from "./responder.ts";
+import type { ErrorStatus } from "../http/status.ts";
+import { SERVER_NAME } from "../version.ts";
+
+/** The largest the read buffer grows: a maximal request line and header section, plus slack. */
+const MAX_READ_BUFFER_BYTES = MAX_REQUEST_LINE_BYTES + MAX_HEADER_BYTES + 1024;
+
+/** Sent before reading a body the client is holding back (RFC 9110 §10.1.1). */
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+
+const encoder = new TextEncoder();
+
+/** Settings every connection shares. */
+export interface ConnectionOptions {
+  /** Time to receive a complete request head, from accept (first request) or first byte. */
+  readonly headerTimeoutMs: number;
+  /** Time a keep-alive connection may wait for a request, and a stalled read or write may take. */
+  readonly idleTimeoutMs: number;
+  /** `1.0` answers with HTTP/1.0 and closes after every response. */
+  readonly protocol: "1.0" | "1.1";
+  /** Print an access line per response. */
+  readonly accessLines: boolean;
+  /** Print connection open/close events. */
+  readonly connectionEvents: boolean;
+  /** Colour console lines. */
+  readonly colour: boolean;
+}
+
+/** Who is talking on a connection. */
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+}
+
+/** Decides the reply to a parsed request; the server wires resolver and responder into it. */
+export type Handler = (head: RequestHead, info: ConnectionInfo) => Reply | Promise<Reply>;
+
+/** The states of a connection; the deadline means something different in each. */
+type State = "idle" | "head" | "body" | "respond" | "closed";
+
+/** What the logs need to know about the request a response answers. */
+interface RequestSummary {
+  readonly method: string;
+  readonly target: string;
+  readonly version: string;
+  readonly requestLine: string;
+  readonly time: number;
+  readonly started: number;
+}
+
+/**
+ * A served TCP connection. Call {@linkcode Connection.run} once. It is the responder's
+ * {@linkcode Sink}: replies are written through it, so it counts bytes and keeps deadlines.
+ */
+export class Connection implements Sink {
+  /** Who is talking. */
+  readonly info: ConnectionInfo;
+  readonly #conn: Deno.Conn;
+  readonly #options: ConnectionOptions;
+  readonly #handler: Handler;
+  readonly #logs: LogSink;
+  #buf = new Uint8Array(INITIAL_READ_BUFFER_BYTES);
+  #start = 0;
+  #end = 0;
+  #state: State = "idle";
+  #deadline: number;
+  #requests = 0;
+  #written = 0;
+  #stopping = false;
+  #timedOut = false;
+  /** The version in every status line: `--protocol 1.0` answers as HTTP/1.0. */
+  readonly #statusVersion: string;
+
+  /**
+   * @param conn The accepted socket.
+   * @param info Its id and endpoints.
+   * @param options Timeouts, protocol and console settings.
+   * @param handler What to answer.
+   * @param logs Where responses are recorded.
+   */
+  constructor(
+    conn: Deno.Conn,
+    info: ConnectionInfo,
+    options: ConnectionOptions,
+    handler: Handler,
+    logs: LogSink,
+  ) {
+    this.#conn = conn;
+    this.info = info;
+    this.#options = options;
+    this.#handler = handler;
+    this.#logs = logs;
+    this.#deadline = performance.now() + options.headerTimeoutMs;
+    this.#statusVersion = options.protocol === "1.0" ? "HTTP/1.0" : "HTTP/1.1";
+  }
+
+  /** Serves requests until the client leaves, an error closes it, or the server stops. */
+  async run(): Promise<void> {
+    const { ip, port } = this.info.client;
+    if (this.#options.connectionEvents) {
+      this.#logs.line(`Connection socket created: ${ip}, ${port}`);
+    }
+    try {
+      while (this.#state !== "closed") {
+        const head = await this.#readHead();
+        if (head === null || !(await this.#exchange(head))) break;
+      }
+    } catch (error) {
+      if (!isConnectionError(error)) {
+        console.error(`Connection ${this.info.id} failed: ${describeError(error)}`);
+      }
+    } finally {
+      this.close();
+      if (this.#options.connectionEvents) {
+        this.#logs.line(`Connection to ${ip}, ${port} is now closed.`);
+      }
+    }
+  }
+
+  /**
+   * Enforces the current deadline: a half-received head gets a 408, anything else is closed.
+   * The server calls this periodically from one timer for all connections.
+   *
+   * @param now `performance.now()`.
+   */
+  expire(now: number): void {
+    if (this.#state === "closed" || this.#timedOut || now < this.#deadline) return;
+    this.#timedOut = true;
+    if (this.#state === "head") {
+      const bytes = this.#buf.slice(this.#start, this.#end);
+      void this.#refuse(408, "The request head did not arrive in time.", bytes)
+        .catch(() => {})
+        .finally(() => this.close());
+    } else {
+      this.close();
+    }
+  }
+
+  /** Asks the connection to finish its current response and close; an idle one closes now. */
+  stop(): void {
+    this.#stopping = true;
+    if (this.#state === "idle") this.close();
+  }
+
+  /** Closes the socket; a pending read or write then fails and `run` ends. Idempotent. */
+  close(): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the peer or the runtime.
+    }
+  }
+
+  /** Reads until a complete head is parsed; answers parse errors itself and returns null. */
+  async #readHead(): Promise<RequestHead | null> {
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      // A client that needed a bigger buffer (a browser's head) keeps one for its next request,
+      // but a huge head should not pin a huge buffer for the rest of a long connection.
+      if (this.#buf.length > KEPT_READ_BUFFER_BYTES) {
+        this.#buf = new Uint8Array(INITIAL_READ_BUFFER_BYTES);
+      }
+    }
+    this.#state = "idle";
+    if (this.#requests > 0) this.#deadline = performance.now() + this.#options.idleTimeoutMs;
+    let scanned = 0;
+    while (true) {
+      if (this.#end > this.#start) {
+        if (this.#state === "idle") {
+          this.#state = "head";
+          if (this.#requests > 0) {
+            this.#deadline = performance.now() + this.#options.headerTimeoutMs;
+          }
+        }
+        const view = this.#buf.subarray(this.#start, this.#end);
+        const result = parseRequestHead(view, scanned);
+        if (result.kind === "done") {
+          this.#start += result.consumed;
+          return result.head;
+        }
+        if (result.kind === "error") {
+          this.#requests++;
+          await this.#refuse(result.status, result.reason, view);
+          return null;
+        }
+        scanned = result.scanned;
+      } else if (this.#stopping) {
+        return null;
+      }
+      if (!(await this.#fill())) return null;
+    }
+  }
+
+  /** Handles one parsed request: skip its body, ask the handler, send. Returns keep-alive. */
+  async #exchange(head: RequestHead): Promise<boolean> {
+    this.#requests++;
+    const request: RequestSummary = {
+      method: head.method,
+      target: head.target,
+      version: head.version,
+      requestLine: head.requestLine,
+      time: Date.now(),
+      started: performance.now(),
+    };
+    if (head.body.kind !== "none") {
+      if (head.body.kind === "length" && head.body.length > MAX_BODY_BYTES) {
+        await this.#send(errorReply(413, { method: head.method, close: true }), false, request);
+        return false;
+      }
+      this.#state = "body";
+      // RFC 9110 §15.2: HTTP/1.0 has no 1xx; with --protocol 1.0 the client just sends the body.
+      if (head.expectContinue && this.#options.protocol === "1.1") await this.#writeAll(CONTINUE);
+      // One deadline for the whole body, not refreshed per byte: a client dripping a byte at a
+      // time must not hold the connection for ever.
+      this.#deadline = performance.now() + this.#options.headerTimeoutMs;
+      const skipped = await this.#skipBody(head);
+      if (skipped === "eof") return false;
+      if (skipped !== "ok") {
+        await this.#send(
+          errorReply(skipped.status, { detail: skipped.reason, close: true }),
+          false,
+          request,
+        );
+        return false;
+      }
+    }
+    this.#state = "respond";
+    this.#deadline = performance.now() + this.#options.idleTimeoutMs;
+    let reply: Reply;
+    try {
+      // A hot file is answered without a promise; only real I/O pays for one.
+      const answer = this.#handler(head, this.info);
+      reply = answer instanceof Promise ? await answer : answer;
+    } catch (error) {
+      console.error(`Request "${head.requestLine}" failed: ${describeError(error)}`);
+      reply = errorReply(500, { method: head.method, close: true });
+    }
+    const keepAlive = head.keepAlive && this.#options.protocol === "1.1" && !reply.close &&
+      !this.#stopping;
+    const sent = await this.#send(reply, keepAlive, request);
+    return sent && keepAlive && !this.#stopping;
+  }
+
+  /** Reads and drops a request body so the next pipelined request starts at the right byte. */
+  async #skipBody(
+    head: RequestHead,
+  ): Promise<"ok" | "eof" | { status: ErrorStatus; reason: string }> {
+    if (head.body.kind === "length") {
+      let left = head.body.length;
+      while (true) {
+        const take = Math.min(left, this.#end - this.#start);
+        this.#start += take;
+        left -= take;
+        if (left === 0) return "ok";
+        if (!(await this.#fill())) return "eof";
+      }
+    }
+    let state = CHUNKED_START;
+    while (true) {
+      const step = decodeChunked(state, this.#buf.subarray(this.#start, this.#end), MAX_BODY_BYTES);
+      if (step.kind === "error") return step;
+      this.#start += step.consumed;
+      state = step.state;
+      if (state.phase === "done") return "ok";
+      if (!(await this.#fill())) return "eof";
+    }
+  }
+
+  /** Answers a request that could not be parsed (or timed out) and marks the connection done. */
+  async #refuse(status: ErrorStatus, reason: string, bytes: Uint8Array): Promise<void> {
+    const unparsed = describeUnparsed(bytes);
+    const request = { ...unparsed, time: Date.now(), started: performance.now() };
+    await this.#send(errorReply(status, { detail: reason, close: true }), false, request);
+  }
+
+  /** Writes a reply with the connection's own fields, then records it. Returns success. */
+  async #send(reply: Reply, keepAlive: boolean, request: RequestSummary): Promise<boolean> {
+    const date = currentHttpDate();
+    const buildHead = (): Wire => {
+      const headers: Header[] = [
+        ["Date", date],
+        ["Server", SERVER_NAME],
+        ...reply.headers,
+        ["Connection", keepAlive ? "keep-alive" : "close"],
+      ];
+      const head = formatHead(this.#statusVersion, reply.status, headers);
+      return { head, bytes: encoder.encode(head) };
+    };
+    let wire: Wire;
+    let body = reply.body;
+    if (reply.wire !== undefined && body.kind === "bytes") {
+      // A fixed response: head and body built once per second, then written as they are.
+      const bytes = body.bytes;
+      wire = reply.wire.get(date, keepAlive, () => joinWire(buildHead(), bytes));
+      body = { kind: "none" };
+    } else {
+      wire = buildHead();
+    }
+    const before = this.#written;
+    let ok = true;
+    try {
+      this.#deadline = performance.now() + this.#options.idleTimeoutMs;
+      await writeReply(this, wire.bytes, body);
+    } catch (error) {
+      ok = false;
+      if (!isConnectionError(error) && this.#state !== "closed") {
+        console.error(`Response to "${request.requestLine}" failed: ${describeError(error)}`);
+      }
+    }
+    const sent = this.#written - before;
+    if (sent === 0) {
+      // Nothing reached the client (it left first): the logs say so instead of showing a head.
+      this.#record(request, NOT_SENT, null, 0);
+    } else {
+      // Heads are ASCII by construction, so the text length is the byte length.
+      this.#record(request, reply.status, wire.head, sent - wire.head.length);
+    }
+    return ok;
+  }
+
+  #record(
+    request: RequestSummary,
+    status: LoggedStatus,
+    head: string | null,
+    bodyBytes: number,
+  ): void {
+    const record: ResponseRecord = {
+      time: request.time,
+      server: this.info.server,
+      client: this.info.client,
+      connectionId: this.info.id,
+      requestOnConnection: this.#requests,
+      method: request.method,
+      target: request.target,
+      version: request.version,
+      requestLine: request.requestLine,
+      status,
+      head,
+      bodyBytes: Math.max(0, bodyBytes),
+      durationMs: performance.now() - request.started,
+    };
+    this.#logs.record(record);
+    if (this.#options.accessLines) this.#logs.line(formatAccessLine(record, this.#options.colour));
+  }
+
+  /** Reads more bytes into the buffer. Returns false on end of stream, error or close. */
+  async #fill(): Promise<boolean> {
+    if (this.#end === this.#buf.length) {
+      const room = makeRoom(
+        { buf: this.#buf, start: this.#start, end: this.#end },
+        MAX_READ_BUFFER_BYTES,
+      );
+      if (room === null) return false; // the parser refuses a head this big before it gets here
+      this.#buf = room.buf;
+      this.#start = room.start;
+      this.#end = room.end;
+    }
+    let n: number | null;
+    try {
+      n = await this.#conn.read(this.#buf.subarray(this.#end));
+    } catch (error) {
+      if (isConnectionError(error)) return false;
+      throw error;
+    }
+    if (n === null || this.#timedOut || this.#state === "closed") return false;
+    this.#end += n;
+    return true;
+  }
+
+  /** Writes all bytes, refreshing the send deadline as the client drains them. */
+  write(bytes: Uint8Array): Promise<void> {
+    return this.#writeAll(bytes);
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      const n = await this.#conn.write(bytes.subarray(offset));
+      offset += n;
+      this.#written += n;
+      // Progress buys time at the minimum rate, never more than the idle timeout from now: a
+      // client that drains a byte now and then cannot hold the response open for ever.
+      this.#deadline = Math.min(
+        performance.now() + this.#options.idleTimeoutMs,
+        this.#deadline + n * 1000 / MIN_SEND_BYTES_PER_S,
+      );
+    }
+  }
+}
+
+/** Appends a body to a head's bytes (the head text stays as the log's copy). */
+function joinWire(head: Wire, body: Uint8Array): Wire {
+  const bytes = new Uint8Array(head.bytes.length + body.length);
+  bytes.set(head.bytes);
+  bytes.set(body, head.bytes.length);
+  return { head: head.head, bytes };
+}
+
+/** One line for the operator: the error's class and message, never a stack trace. */
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]}` : String(error);
+}
+
+/** Returns whether an error only means the peer went away or the socket was closed. */
+function isConnectionError(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.Interrupted;
+}

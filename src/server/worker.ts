@@ -1,0 +1,102 @@
+/**
+ * A serving isolate (see `workers.ts`): runs the server on the shared port, relays its log text
+ * to the main isolate, which owns the one log writer, and — when supervised on Linux — asks the
+ * main isolate to prove that each file it opened is inside the root.
+ *
+ * Messages in: `start` (options), `stop`, `located`, `listed`. Messages out: `listening`,
+ * `failed`, `logs`, `stop-all` (a /STOP request), `stopped`, `locate`, `list`.
+ *
+ * @module
+ */
+
+/// <reference lib="deno.worker" />
+
+import { LogRelay } from "../log/logs.ts";
+import type { ListingResult, Located, Supervisor } from "./opener.ts";
+import { serve, type ServeOptions, type Server } from "./serve.ts";
+import type { FromWorker, ToWorker } from "./workers.ts";
+
+let server: Server | null = null;
+
+/** The main isolate's proofs, asked for by message and matched to their answers by id. */
+class SupervisorClient implements Supervisor {
+  #next = 0;
+  readonly #waiting = new Map<number, (result: Located | ListingResult) => void>();
+
+  locate(path: string): Promise<Located> {
+    return this.#ask((id) => ({ kind: "locate", id, path })) as Promise<Located>;
+  }
+
+  list(path: string, segments: readonly string[]): Promise<ListingResult> {
+    return this.#ask((id) => ({ kind: "list", id, path, segments })) as Promise<ListingResult>;
+  }
+
+  /** Settles the request an answer belongs to. */
+  answer(id: number, result: Located | ListingResult): void {
+    const settle = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    settle?.(result);
+  }
+
+  #ask(message: (id: number) => FromWorker): Promise<Located | ListingResult> {
+    const id = ++this.#next;
+    return new Promise((resolve) => {
+      this.#waiting.set(id, resolve);
+      post(message(id));
+    });
+  }
+}
+
+const supervisor = new SupervisorClient();
+
+// An unexpected rejection must not end the isolate: report it in one line and keep serving.
+self.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  const reason = event.reason;
+  console.error(
+    `Unexpected error (serving continues): ${
+      reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)
+    }`,
+  );
+});
+
+function post(message: FromWorker): void {
+  self.postMessage(message);
+}
+
+self.onmessage = async (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  switch (message.kind) {
+    case "located":
+    case "listed":
+      return supervisor.answer(message.id, message.result);
+    case "start": {
+      const logs = new LogRelay(
+        (batch, transfer) =>
+          self.postMessage({ kind: "logs", batch } satisfies FromWorker, transfer),
+        !message.options.quiet || message.options.verbose,
+      );
+      const options: ServeOptions = {
+        ...message.options,
+        logs,
+        requestStop: () => post({ kind: "stop-all" }),
+        ...(message.confinement === "supervisor" ? { supervisor } : {}),
+      };
+      try {
+        server = await serve(options);
+        post({ kind: "listening", port: server.addr.port });
+      } catch (error) {
+        post({ kind: "failed", message: describeError(error) });
+      }
+      return;
+    }
+    case "stop":
+      await server?.stop();
+      post({ kind: "stopped" });
+  }
+};
+
+/** Keeps the error's class for the main isolate, which maps it to a startup message. */
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,290 @@
+/**
+ * Serving isolates: the supervised mode sockserve's command line runs in, and `--workers N`.
+ *
+ * **Supervised** (the main isolate holds every Deno permission): the main isolate never touches
+ * a client. It starts N serving Web Workers, each granted only what serving needs — read the
+ * root, listen on the address — so Deno's permission layer holds the line for all code that
+ * handles requests. The main isolate keeps the rest: the one log writer (workers post their log
+ * text in batches), the stop signal, and on Linux the proof that an opened file is inside the
+ * root (`opener.ts`, strategy `supervisor`), which needs permissions no serving isolate has.
+ *
+ * **Direct** (the process was started with scoped flags itself): the main isolate serves, and
+ * N-1 workers with the same permissions share the port.
+ *
+ * With N > 1 every listener uses SO_REUSEPORT, so the kernel spreads new connections over them.
+ * A connection never changes isolate, so both log files stay whole and ordered per connection.
+ * Stopping stops the workers first (each finishes its in-flight responses and sends its last
+ * batch), then flushes the logs.
+ *
+ * @module
+ */
+
+import type { LogBatch } from "../log/logs.ts";
+import { readListing } from "./listing.ts";
+import {
+  type Confinement,
+  type ListingResult,
+  type Located,
+  locateInside,
+  openDirectoryInside,
+} from "./opener.ts";
+import type { Root } from "./resolver.ts";
+import { createLogWriter, serve, type ServeOptions, type Server } from "./serve.ts";
+import { MAX_CONCURRENT_LISTINGS, SHUTDOWN_GRACE_S } from "../limits.ts";
+import { bracketHost } from "../http/authority.ts";
+
+/** Options a worker can receive (everything but functions, the log sink and the supervisor). */
+export type WorkerOptions = Omit<ServeOptions, "logs" | "requestStop" | "supervisor">;
+
+/** Messages from the main isolate to a worker. */
+export type ToWorker =
+  | {
+    readonly kind: "start";
+    readonly options: WorkerOptions;
+    /** How the worker proves opened files are inside the root; `supervisor` asks back. */
+    readonly confinement: Confinement | null;
+  }
+  | { readonly kind: "stop" }
+  | { readonly kind: "located"; readonly id: number; readonly result: Located }
+  | { readonly kind: "listed"; readonly id: number; readonly result: ListingResult };
+
+/** Messages from a worker to the main isolate. */
+export type FromWorker =
+  | { readonly kind: "listening"; readonly port: number }
+  | { readonly kind: "failed"; readonly message: string }
+  | { readonly kind: "logs"; readonly batch: LogBatch }
+  | { readonly kind: "stop-all" }
+  | { readonly kind: "stopped" }
+  | { readonly kind: "locate"; readonly id: number; readonly path: string }
+  | {
+    readonly kind: "list";
+    readonly id: number;
+    readonly path: string;
+    readonly segments: readonly string[];
+  };
+
+/** Extra time a worker gets beyond the shutdown grace before it is terminated. */
+const WORKER_STOP_SLACK_MS = 1000;
+
+/**
+ * Returns whether this OS spreads connections over SO_REUSEPORT listeners (Linux does; macOS
+ * and the BSDs let one listener take them all, and Windows has no such option).
+ */
+export function canSharePort(): boolean {
+  return Deno.build.os === "linux";
+}
+
+/**
+ * Returns whether this isolate holds every Deno permission (`-A`): then it can supervise serving
+ * isolates with narrower ones.
+ */
+export function hasAllPermissions(): boolean {
+  const names = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
+  return names.every((name) => Deno.permissions.querySync({ name }).state === "granted");
+}
+
+/**
+ * The Deno permissions of a serving isolate: read the root, listen on the host; nothing else
+ * (logs are written by the supervisor).
+ *
+ * @param rootRealPath The root's real path.
+ * @param host The listen address.
+ * @returns The `deno.permissions` option of `new Worker`.
+ */
+export function servingPermissions(
+  rootRealPath: string,
+  host: string,
+): Deno.PermissionOptionsObject {
+  return {
+    read: [rootRealPath],
+    net: [bracketHost(host)],
+    write: false,
+    env: false,
+    run: false,
+    ffi: false,
+    sys: false,
+    import: false,
+  };
+}
+
+/** Options for {@linkcode serveWithWorkers}. */
+export interface WorkersOptions {
+  /** Serving isolates, at least 1. */
+  readonly workers: number;
+  /** Whether the main isolate supervises (it holds every permission) instead of serving. */
+  readonly supervised: boolean;
+}
+
+/**
+ * Serves with worker isolates as the module comment describes; with one isolate and no
+ * supervision this is the plain server.
+ *
+ * @param options Where and how to serve.
+ * @param mode Worker count and whether to supervise.
+ * @returns The running server (stopping it stops every worker).
+ */
+export async function serveWithWorkers(
+  options: ServeOptions,
+  mode: WorkersOptions,
+): Promise<Server> {
+  const { workers, supervised } = mode;
+  if (workers <= 1 && !supervised) return await serve(options);
+  const writer = createLogWriter(options);
+  const children: Worker[] = [];
+  let stopping: Promise<void> | null = null;
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  const share = workers > 1;
+  /** Listings the supervisor reads for all workers at once. */
+  const listings = { running: 0 };
+
+  const root: Root = {
+    realPath: await Deno.realPath(options.root),
+    dotfiles: options.dotfiles,
+  };
+  // On Linux the supervisor proves every open (kernel strategy); elsewhere workers compare
+  // identities themselves.
+  const confinement: Confinement | null = supervised
+    ? (Deno.build.os === "linux" ? "supervisor" : "identity")
+    : null;
+
+  let primary: Server | null = null;
+  if (!supervised) {
+    primary = await serve({
+      ...options,
+      logs: writer,
+      reusePort: true,
+      connectionIds: { offset: 0, step: workers },
+      requestStop: () => void stop(),
+    });
+  }
+  let port = primary?.addr.port ?? options.port;
+
+  async function stop(): Promise<void> {
+    stopping ??= (async () => {
+      await Promise.all(children.map((child) => stopWorker(child)));
+      if (primary !== null) await primary.stop();
+      else await writer.close();
+      resolveFinished();
+    })();
+    return await stopping;
+  }
+
+  function stopWorker(child: Worker): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, SHUTDOWN_GRACE_S * 1000 + WORKER_STOP_SLACK_MS);
+      function done() {
+        clearTimeout(timer);
+        child.terminate();
+        resolve();
+      }
+      child.addEventListener("message", (event: MessageEvent<FromWorker>) => {
+        if (event.data.kind === "stopped") done();
+      });
+      child.postMessage({ kind: "stop" } satisfies ToWorker);
+    });
+  }
+
+  const first = primary === null ? 0 : 1;
+  for (let i = first; i < workers; i++) {
+    const child = new Worker(new URL("./worker.ts", import.meta.url), {
+      type: "module",
+      ...(supervised
+        ? { deno: { permissions: servingPermissions(root.realPath, options.host) } }
+        : {}),
+    });
+    children.push(child);
+    const started = new Promise<number>((resolve, reject) => {
+      child.onmessage = (event: MessageEvent<FromWorker>) => {
+        const message = event.data;
+        switch (message.kind) {
+          case "listening":
+            return resolve(message.port);
+          case "failed":
+            return reject(new Error(message.message));
+          case "logs":
+            return writer.append(message.batch);
+          case "stop-all":
+            return void stop();
+          case "locate":
+            return postQuietly(child, {
+              kind: "located",
+              id: message.id,
+              result: locateSafely(root, message.path),
+            });
+          case "list":
+            return void listFor(root, message.path, message.segments, listings).then((result) =>
+              postQuietly(child, { kind: "listed", id: message.id, result })
+            );
+        }
+      };
+      child.onerror = (event) => {
+        event.preventDefault();
+        reject(new Error(event.message));
+      };
+    });
+    const workerOptions: WorkerOptions = {
+      ...options,
+      root: root.realPath,
+      port,
+      reusePort: share,
+      connectionIds: { offset: i, step: workers },
+    };
+    child.postMessage({ kind: "start", options: workerOptions, confinement } satisfies ToWorker);
+    try {
+      port = await started;
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
+  const addr = primary?.addr ??
+    { transport: "tcp", hostname: options.host, port } satisfies Deno.NetAddr;
+  return {
+    addr,
+    finished: primary?.finished ?? finished,
+    stop,
+    confinement: confinement ?? primary!.confinement,
+  };
+}
+
+/** Proves a worker's open; an unexpected error refuses it rather than leave the worker waiting. */
+function locateSafely(root: Root, path: string): Located {
+  try {
+    return locateInside(root, path);
+  } catch {
+    return { kind: "forbidden" };
+  }
+}
+
+/**
+ * Reads a directory for a worker's listing with the kernel strategy; never rejects (a rejection
+ * here would be unhandled in the supervisor), and runs a bounded number at a time.
+ */
+async function listFor(
+  root: Root,
+  path: string,
+  segments: readonly string[],
+  listings: { running: number },
+): Promise<ListingResult> {
+  if (listings.running >= MAX_CONCURRENT_LISTINGS) return { kind: "busy" };
+  listings.running++;
+  try {
+    const source = openDirectoryInside(root, path, "kernel");
+    if ("kind" in source) return source;
+    return await readListing(source, segments, root.dotfiles ?? false);
+  } catch {
+    return { kind: "forbidden" };
+  } finally {
+    listings.running--;
+  }
+}
+
+/** Posts to a worker that may have been terminated meanwhile. */
+function postQuietly(child: Worker, message: ToWorker): void {
+  try {
+    child.postMessage(message);
+  } catch {
+    // The worker is gone: nobody waits for the answer.
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * parseCli(): the command line as a pure function.
+ */
+
+import assert from "node:assert/strict";
+import { formatServerUrl, parseCli, portNotices, type ServeCommand } from "../../src/cli/args.ts";
+
+function serve(args: string[]): ServeCommand {
+  const command = parseCli(args);
+  assert.equal(command.kind, "serve", JSON.stringify(command));
+  return command as ServeCommand;
+}
+
+function error(args: string[]): string {
+  const command = parseCli(args);
+  assert.equal(command.kind, "error", `${args.join(" ")} should fail`);
+  return command.kind === "error" ? command.message : "";
+}
+
+Deno.test("parseCli() defaults: port 8080, ./www, 127.0.0.1, ./logs, 10 s timeouts, HTTP/1.1", () => {
+  const c = serve([]);
+  assert.equal(c.port, 8080);
+  assert.equal(c.root, "./www");
+  assert.equal(c.host, "127.0.0.1");
+  assert.equal(c.logDir, "./logs");
+  assert.equal(c.headerTimeoutS, 10);
+  assert.equal(c.idleTimeoutS, 10);
+  assert.equal(c.protocol, "1.1");
+  assert.equal(c.allowStop, false);
+  assert.equal(c.rootGiven, false);
+});
+
+Deno.test("parseCli() takes the port from -p, --port, or a bare number, with or without 'serve'", () => {
+  assert.equal(serve(["-p", "9000"]).port, 9000);
+  assert.equal(serve(["--port=9001"]).port, 9001);
+  assert.equal(serve(["9002"]).port, 9002);
+  assert.equal(serve(["serve", "9003"]).port, 9003);
+  assert.equal(serve(["serve", "-q", "0"]).port, 0);
+  assert.equal(serve(["--", "-p", "9004", "-v"]).port, 9004);
+});
+
+Deno.test("parseCli() refuses ports that are not integers from 0 to 65535", () => {
+  for (const port of ["65536", "-1", "80a", "1.5", "", "0x50"]) {
+    assert.match(error([`--port=${port}`]), /Port must be an integer from 0 to 65535/, port);
+  }
+  assert.match(error(["abc"]), /Unexpected argument "abc"/);
+  assert.match(error(["-p", "80", "81"]), /Give the port once/);
+});
+
+Deno.test("parseCli() accepts -d, --root and --document-root, but only one", () => {
+  assert.equal(serve(["-d", "site"]).root, "site");
+  assert.equal(serve(["--root", "site"]).rootGiven, true);
+  assert.equal(serve(["--document-root", "site"]).root, "site");
+  assert.match(error(["--root", "a", "--document-root", "b"]), /Give the root once/);
+});
+
+Deno.test("parseCli() validates timeouts, protocol and host", () => {
+  assert.equal(serve(["--header-timeout", "0.5"]).headerTimeoutS, 0.5);
+  assert.equal(serve(["--idle-timeout", "30"]).idleTimeoutS, 30);
+  assert.match(error(["--header-timeout", "0"]), /--header-timeout/);
+  assert.match(error(["--idle-timeout", "x"]), /--idle-timeout/);
+  assert.equal(serve(["--protocol", "1.0"]).protocol, "1.0");
+  assert.match(error(["--protocol", "2"]), /--protocol must be 1.0 or 1.1/);
+  assert.equal(serve(["--host", "::"]).host, "::");
+  assert.equal(serve(["--host", "[::1]"]).host, "::1");
+  assert.match(error(["--host", "a b"]), /Host must be/);
+});
+
+Deno.test("parseCli() refuses unknown options in one line", () => {
+  const message = error(["--frobnicate"]);
+  assert.ok(!message.includes("\n"));
+  assert.match(message, /frobnicate/);
+});
+
+Deno.test("parseCli() recognises help, version and the boolean flags", () => {
+  assert.equal(parseCli(["-h"]).kind, "help");
+  assert.equal(parseCli(["--help"]).kind, "help");
+  assert.equal(parseCli(["-V"]).kind, "version");
+  const c = serve(["-q", "-v", "--allow-stop"]);
+  assert.deepEqual([c.quiet, c.verbose, c.allowStop], [true, true, true]);
+});
+
+Deno.test("portNotices() warns about well-known and registered ports only", () => {
+  assert.deepEqual(portNotices(80), [
+    "Well-known port number 80 entered - could cause a conflict.",
+  ]);
+  assert.deepEqual(portNotices(8080), [
+    "Registered port number 8080 entered - could cause a conflict.",
+  ]);
+  assert.deepEqual(portNotices(49152), []);
+  assert.deepEqual(portNotices(0), []);
+});
+
+Deno.test("formatServerUrl() brackets IPv6 hosts", () => {
+  assert.equal(formatServerUrl("127.0.0.1", 80), "http://127.0.0.1:80/");
+  assert.equal(formatServerUrl("::", 80), "http://[::]:80/");
+});
+
+Deno.test("parseCli() takes --max-connections from 1 up; none means the open-file limit decides", () => {
+  assert.equal(serve([]).maxConnections, null);
+  assert.equal(serve(["--max-connections", "500"]).maxConnections, 500);
+  assert.match(error(["--max-connections", "0"]), /--max-connections must be an integer/);
+  assert.match(error(["--max-connections", "-3"]), /--max-connections/);
+  assert.match(error(["--max-connections", "many"]), /--max-connections/);
+});
+
+Deno.test("parseCli() refuses --allow-stop with --any-host: behind a proxy every client looks local", () => {
+  assert.match(error(["--allow-stop", "--any-host"]), /--allow-stop cannot be combined/);
+});
