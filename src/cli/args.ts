@@ -96,6 +96,8 @@ Options:
       --host ADDR         Address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 or :: to expose).
       --log-dir DIR       Folder for HTTPResponses.txt and SocketOutput.csv (default ${DEFAULT_LOG_DIR}).
       --header-timeout S  Seconds to receive a complete request head, else 408 (default ${DEFAULT_HEADER_TIMEOUT_S}).
+      --body-timeout S    Seconds to receive a whole request body, else close (default: the
+                          header timeout).
       --idle-timeout S    Seconds a keep-alive connection may idle (default ${DEFAULT_IDLE_TIMEOUT_S}).
       --protocol 1.0|1.1  1.0 closes every connection after one response (default 1.1).
       --allow-stop        Let GET /STOP from this machine stop the server.
@@ -152,6 +154,7 @@ export function parseCli(
         host: { type: "string" },
         "log-dir": { type: "string" },
         "header-timeout": { type: "string" },
+        "body-timeout": { type: "string" },
         "idle-timeout": { type: "string" },
         protocol: { type: "string" },
         "allow-stop": { type: "boolean" },
@@ -207,6 +210,11 @@ export function parseCli(
   if (headerTimeoutS === null) {
     return fail(`--header-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
   }
+  // Without --body-timeout the body keeps the header timeout, as before the two were separate.
+  const bodyTimeoutS = parseSeconds(values["body-timeout"], headerTimeoutS);
+  if (bodyTimeoutS === null) {
+    return fail(`--body-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
+  }
   const idleTimeoutS = parseSeconds(values["idle-timeout"], DEFAULT_IDLE_TIMEOUT_S);
   if (idleTimeoutS === null) {
     return fail(`--idle-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
@@ -258,6 +266,7 @@ export function parseCli(
     host: host.replace(/^\[(.*)\]$/, "$1"),
     logDir,
     headerTimeoutS,
+    bodyTimeoutS,
     idleTimeoutS,
     protocol,
     allowStop: values["allow-stop"] ?? false,

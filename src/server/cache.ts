@@ -27,7 +27,7 @@ import {
   MAX_CACHED_FILE_BYTES,
 } from "../limits.ts";
 import type { FileStat, OpenFile } from "./opener.ts";
-import { describeFile, type Representation, WireCache } from "./responder.ts";
+import { describeFile, type Representation, WireCache } from "./representation.ts";
 import { contentTypeFor } from "../http/media_types.ts";
 
 /** The identity a cached answer depends on. */

@@ -20,7 +20,6 @@ import {
   MAX_BODY_BYTES,
   MAX_HEADER_BYTES,
   MAX_REQUEST_LINE_BYTES,
-  MIN_SEND_BYTES_PER_S,
 } from "../limits.ts";
 import {
   describeUnparsed,
@@ -33,9 +32,19 @@ import {
 } from "../log/logs.ts";
 import { parseRequestHead, type RequestHead } from "../http/request.ts";
 import { makeRoom } from "../io/read_buffer.ts";
-import { errorReply, type Reply, type Sink, type Wire, writeReply } from "./responder.ts";
+import { type Sink, writeReply } from "./body_writer.ts";
+import type { ErrorOptions } from "./error_pages.ts";
+import { type Wire } from "./representation.ts";
+import { type Reply } from "./responder.ts";
 import type { ErrorStatus } from "../http/status.ts";
 import { SERVER_NAME } from "../version.ts";
+import {
+  type ConnectionState,
+  deadlineAfterSend,
+  deadlineOn,
+  headDeadline,
+  type Timeouts,
+} from "./deadlines.ts";
 
 /** The largest the read buffer grows: a maximal request line and header section, plus slack. */
 const MAX_READ_BUFFER_BYTES = MAX_REQUEST_LINE_BYTES + MAX_HEADER_BYTES + 1024;
@@ -47,10 +56,15 @@ const encoder = new TextEncoder();
 
 /** Settings every connection shares. */
 export interface ConnectionOptions {
-  /** Time to receive a complete request head, from accept (first request) or first byte. */
-  readonly headerTimeoutMs: number;
-  /** Time a keep-alive connection may wait for a request, and a stalled read or write may take. */
-  readonly idleTimeoutMs: number;
+  /** The deadlines of each state (see `deadlines.ts`). */
+  readonly timeouts: Timeouts;
+  /** The clock deadlines are measured on. @default performance.now */
+  readonly clock?: () => number;
+  /**
+   * The error-page funnel, for the errors the connection itself decides (400, 408, 413, 414,
+   * 431, 500, 501, 505), so a site's own `<status>.html` applies to them too.
+   */
+  readonly errorPage: (status: ErrorStatus, options: ErrorOptions) => Promise<Reply>;
   /** `1.0` answers with HTTP/1.0 and closes after every response. */
   readonly protocol: "1.0" | "1.1";
   /** Print an access line per response. */
@@ -70,9 +84,6 @@ export interface ConnectionInfo {
 
 /** Decides the reply to a parsed request; the server wires resolver and responder into it. */
 export type Handler = (head: RequestHead, info: ConnectionInfo) => Reply | Promise<Reply>;
-
-/** The states of a connection; the deadline means something different in each. */
-type State = "idle" | "head" | "body" | "respond" | "closed";
 
 /** What the logs need to know about the request a response answers. */
 interface RequestSummary {
@@ -98,8 +109,9 @@ export class Connection implements Sink {
   #buf = new Uint8Array(INITIAL_READ_BUFFER_BYTES);
   #start = 0;
   #end = 0;
-  #state: State = "idle";
-  #deadline: number;
+  #state: ConnectionState = "waiting";
+  #deadline = Infinity;
+  readonly #clock: () => number;
   #requests = 0;
   #written = 0;
   #stopping = false;
@@ -126,7 +138,8 @@ export class Connection implements Sink {
     this.#options = options;
     this.#handler = handler;
     this.#logs = logs;
-    this.#deadline = performance.now() + options.headerTimeoutMs;
+    this.#clock = options.clock ?? (() => performance.now());
+    this.#enter("waiting");
     this.#statusVersion = options.protocol === "1.0" ? "HTTP/1.0" : "HTTP/1.1";
   }
 
@@ -157,7 +170,7 @@ export class Connection implements Sink {
    * Enforces the current deadline: a half-received head gets a 408, anything else is closed.
    * The server calls this periodically from one timer for all connections.
    *
-   * @param now `performance.now()`.
+   * @param now The clock (the same one as {@linkcode ConnectionOptions.clock}).
    */
   expire(now: number): void {
     if (this.#state === "closed" || this.#timedOut || now < this.#deadline) return;
@@ -175,13 +188,26 @@ export class Connection implements Sink {
   /** Asks the connection to finish its current response and close; an idle one closes now. */
   stop(): void {
     this.#stopping = true;
-    if (this.#state === "idle") this.close();
+    if (this.#state === "idle" || this.#state === "waiting") this.close();
+  }
+
+  /** The state the connection is in (for tests and diagnostics). */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Enters a state and sets its deadline: the one place deadlines are decided. */
+  #enter(state: ConnectionState): void {
+    this.#deadline = state === "head" && this.#requests > 0
+      ? headDeadline(this.#clock(), this.#options.timeouts)
+      : deadlineOn(state, this.#clock(), this.#deadline, this.#options.timeouts);
+    this.#state = state;
   }
 
   /** Closes the socket; a pending read or write then fails and `run` ends. Idempotent. */
   close(): void {
     if (this.#state === "closed") return;
-    this.#state = "closed";
+    this.#enter("closed");
     try {
       this.#conn.close();
     } catch {
@@ -199,17 +225,11 @@ export class Connection implements Sink {
         this.#buf = new Uint8Array(INITIAL_READ_BUFFER_BYTES);
       }
     }
-    this.#state = "idle";
-    if (this.#requests > 0) this.#deadline = performance.now() + this.#options.idleTimeoutMs;
+    if (this.#requests > 0) this.#enter("idle");
     let scanned = 0;
     while (true) {
       if (this.#end > this.#start) {
-        if (this.#state === "idle") {
-          this.#state = "head";
-          if (this.#requests > 0) {
-            this.#deadline = performance.now() + this.#options.headerTimeoutMs;
-          }
-        }
+        if (this.#state === "idle" || this.#state === "waiting") this.#enter("head");
         const view = this.#buf.subarray(this.#start, this.#end);
         const result = parseRequestHead(view, scanned);
         if (result.kind === "done") {
@@ -238,32 +258,29 @@ export class Connection implements Sink {
       version: head.version,
       requestLine: head.requestLine,
       time: Date.now(),
-      started: performance.now(),
+      started: this.#clock(),
     };
     if (head.body.kind !== "none") {
       if (head.body.kind === "length" && head.body.length > MAX_BODY_BYTES) {
-        await this.#send(errorReply(413, { method: head.method, close: true }), false, request);
+        const tooLarge = await this.#options.errorPage(413, { method: head.method, close: true });
+        await this.#send(tooLarge, false, request);
         return false;
       }
-      this.#state = "body";
+      this.#enter("body");
       // RFC 9110 §15.2: HTTP/1.0 has no 1xx; with --protocol 1.0 the client just sends the body.
       if (head.expectContinue && this.#options.protocol === "1.1") await this.#writeAll(CONTINUE);
-      // One deadline for the whole body, not refreshed per byte: a client dripping a byte at a
-      // time must not hold the connection for ever.
-      this.#deadline = performance.now() + this.#options.headerTimeoutMs;
       const skipped = await this.#skipBody(head);
       if (skipped === "eof") return false;
       if (skipped !== "ok") {
-        await this.#send(
-          errorReply(skipped.status, { detail: skipped.reason, close: true }),
-          false,
-          request,
-        );
+        const refused = await this.#options.errorPage(skipped.status, {
+          detail: skipped.reason,
+          close: true,
+        });
+        await this.#send(refused, false, request);
         return false;
       }
     }
-    this.#state = "respond";
-    this.#deadline = performance.now() + this.#options.idleTimeoutMs;
+    this.#enter("respond");
     let reply: Reply;
     try {
       // A hot file is answered without a promise; only real I/O pays for one.
@@ -271,7 +288,7 @@ export class Connection implements Sink {
       reply = answer instanceof Promise ? await answer : answer;
     } catch (error) {
       console.error(`Request "${head.requestLine}" failed: ${describeError(error)}`);
-      reply = errorReply(500, { method: head.method, close: true });
+      reply = await this.#options.errorPage(500, { method: head.method, close: true });
     }
     const keepAlive = head.keepAlive && this.#options.protocol === "1.1" && !reply.close &&
       !this.#stopping;
@@ -307,8 +324,9 @@ export class Connection implements Sink {
   /** Answers a request that could not be parsed (or timed out) and marks the connection done. */
   async #refuse(status: ErrorStatus, reason: string, bytes: Uint8Array): Promise<void> {
     const unparsed = describeUnparsed(bytes);
-    const request = { ...unparsed, time: Date.now(), started: performance.now() };
-    await this.#send(errorReply(status, { detail: reason, close: true }), false, request);
+    const request = { ...unparsed, time: Date.now(), started: this.#clock() };
+    const reply = await this.#options.errorPage(status, { detail: reason, close: true });
+    await this.#send(reply, false, request);
   }
 
   /** Writes a reply with the connection's own fields, then records it. Returns success. */
@@ -337,7 +355,7 @@ export class Connection implements Sink {
     const before = this.#written;
     let ok = true;
     try {
-      this.#deadline = performance.now() + this.#options.idleTimeoutMs;
+      this.#enter("respond");
       await writeReply(this, wire.bytes, body);
     } catch (error) {
       ok = false;
@@ -375,7 +393,7 @@ export class Connection implements Sink {
       status,
       head,
       bodyBytes: Math.max(0, bodyBytes),
-      durationMs: performance.now() - request.started,
+      durationMs: this.#clock() - request.started,
     };
     this.#logs.record(record);
     if (this.#options.accessLines) this.#logs.line(formatAccessLine(record, this.#options.colour));
@@ -416,12 +434,7 @@ export class Connection implements Sink {
       const n = await this.#conn.write(bytes.subarray(offset));
       offset += n;
       this.#written += n;
-      // Progress buys time at the minimum rate, never more than the idle timeout from now: a
-      // client that drains a byte now and then cannot hold the response open for ever.
-      this.#deadline = Math.min(
-        performance.now() + this.#options.idleTimeoutMs,
-        this.#deadline + n * 1000 / MIN_SEND_BYTES_PER_S,
-      );
+      this.#deadline = deadlineAfterSend(this.#deadline, this.#clock(), n, this.#options.timeouts);
     }
   }
 }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { currentHttpDate, formatHttpDate, parseHttpDate } from "../../src/http/dates.ts";
 import { escapeHtml, formatHead } from "../../src/http/head.ts";
 import { contentTypeFor } from "../../src/http/media_types.ts";
-import { formatErrorPage } from "../../src/server/responder.ts";
+import { formatErrorPage } from "../../src/server/error_pages.ts";
 
 const T = Date.UTC(1994, 10, 6, 8, 49, 37);
 

@@ -6,11 +6,12 @@ import assert from "node:assert/strict";
 import { Connection, type ConnectionOptions, type Handler } from "../../src/server/connection.ts";
 import { LogWriter, SOCKETS_FILE } from "../../src/log/logs.ts";
 import { bytesReply } from "../../src/server/responder.ts";
+import { errorReply } from "../../src/server/error_pages.ts";
 import { exchange, get, splitResponses } from "../helpers.ts";
 
 const OPTIONS: ConnectionOptions = {
-  headerTimeoutMs: 5000,
-  idleTimeoutMs: 5000,
+  timeouts: { headerMs: 5000, bodyMs: 5000, idleMs: 5000, minSendBytesPerS: 1024 },
+  errorPage: (status, options) => Promise.resolve(errorReply(status, options)),
   protocol: "1.1",
   accessLines: false,
   connectionEvents: false,
@@ -67,4 +68,144 @@ Deno.test("Connection answers 500 and closes when the handler throws, and the ne
   } finally {
     console.error = originalError;
   }
+});
+
+/** A socket in memory: the test pushes bytes in, reads what was written, and closes it. */
+class FakeConn {
+  readonly written: Uint8Array[] = [];
+  closed = false;
+  #incoming: Uint8Array[] = [];
+  #waiting: ((n: number | null) => void) | null = null;
+  #target: Uint8Array | null = null;
+
+  /** Delivers bytes to a pending or future read. */
+  push(text: string): void {
+    this.#incoming.push(new TextEncoder().encode(text));
+    this.#deliver();
+  }
+
+  read(buf: Uint8Array): Promise<number | null> {
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+      this.#target = buf;
+      this.#deliver();
+    });
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    if (this.closed) return Promise.reject(new Deno.errors.BadResource("closed"));
+    this.written.push(bytes.slice());
+    return Promise.resolve(bytes.length);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.#waiting?.(null);
+    this.#waiting = null;
+  }
+
+  text(): string {
+    return this.written.map((b) => new TextDecoder().decode(b)).join("");
+  }
+
+  #deliver(): void {
+    if (this.#waiting === null || this.#incoming.length === 0) return;
+    const chunk = this.#incoming.shift()!;
+    const n = Math.min(chunk.length, this.#target!.length);
+    this.#target!.set(chunk.subarray(0, n));
+    if (n < chunk.length) this.#incoming.unshift(chunk.subarray(n));
+    const resolve = this.#waiting;
+    this.#waiting = null;
+    resolve(n);
+  }
+}
+
+/** A connection on a fake socket with a clock the test moves by hand. */
+function fakeConnection(handler: Handler = () => bytesReply(200, new Uint8Array(), "text/plain")) {
+  const conn = new FakeConn();
+  let now = 0;
+  const logs = {
+    record() {},
+    line() {},
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+  const connection = new Connection(
+    conn as unknown as Deno.Conn,
+    { id: 1, client: { ip: "127.0.0.1", port: 1 }, server: { ip: "127.0.0.1", port: 2 } },
+    { ...OPTIONS, clock: () => now },
+    handler,
+    logs,
+  );
+  const running = connection.run();
+  const tick = async (to: number) => {
+    now = to;
+    connection.expire(now);
+    // Let the connection's promises settle.
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  };
+  return { conn, connection, running, tick };
+}
+
+Deno.test("Connection: a head not complete within the header timeout of accept gets 408 and a close", async () => {
+  const { conn, running, tick } = fakeConnection();
+  conn.push("GET / HTTP/1.1\r\nHost: x\r\n");
+  await tick(4999);
+  assert.equal(conn.closed, false);
+  await tick(5000);
+  await running;
+  assert.match(conn.text(), /^HTTP\/1\.1 408 Request Timeout\r\n/);
+  assert.equal(conn.closed, true);
+});
+
+Deno.test("Connection: a connection that sends nothing is closed at the header timeout, silently", async () => {
+  const { conn, running, tick } = fakeConnection();
+  await tick(4999);
+  assert.equal(conn.closed, false);
+  await tick(5000);
+  await running;
+  assert.equal(conn.text(), "");
+});
+
+Deno.test("Connection: a keep-alive connection idles for the idle timeout after a response, then closes", async () => {
+  const { conn, running, tick } = fakeConnection();
+  conn.push("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  await tick(1000);
+  assert.match(conn.text(), /^HTTP\/1\.1 200 OK\r\n/);
+  await tick(5999);
+  assert.equal(conn.closed, false, "still within the idle timeout, counted from the response");
+  await tick(6000);
+  await running;
+  assert.equal(conn.closed, true);
+  assert.equal(conn.text().split("HTTP/1.1").length - 1, 1, "no 408 for an idle connection");
+});
+
+Deno.test("Connection: a later head counts its header timeout from its first byte", async () => {
+  const { conn, running, tick } = fakeConnection();
+  conn.push("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  await tick(1000);
+  await tick(3000);
+  conn.push("GET / HTTP/1.1\r\n");
+  await tick(3001);
+  await tick(8000);
+  assert.equal(conn.closed, false);
+  await tick(8001);
+  await running;
+  assert.match(conn.text(), /408 Request Timeout/);
+});
+
+Deno.test("Connection: a request body has one deadline for the whole body, however it drips", async () => {
+  const { conn, running, tick } = fakeConnection();
+  conn.push("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n");
+  await tick(1000);
+  for (let t = 1500; t < 6000; t += 500) {
+    conn.push("x");
+    await tick(t);
+  }
+  assert.equal(conn.closed, false);
+  await tick(6000);
+  await running;
+  assert.equal(conn.closed, true);
 });

@@ -290,3 +290,27 @@ Deno.test("without --cors there is no Access-Control-Allow-Origin", async () => 
     false,
   );
 });
+
+Deno.test("connection-level errors use the site's own pages too: 400, 413 and 431 from <status>.html", async () => {
+  const root = await site({
+    "400.html": "<h1>custom bad request</h1>",
+    "413.html": "<h1>custom too large</h1>",
+    "431.html": "<h1>custom fields too large</h1>",
+  });
+  await using server = await startServer({ root, args: ["--quiet"] });
+  const bad = await request(server.port, "GET /a b HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body, "<h1>custom bad request</h1>");
+  const large = await request(
+    server.port,
+    "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999\r\n\r\n",
+  );
+  assert.equal(large.status, 413);
+  assert.equal(large.body, "<h1>custom too large</h1>");
+  const fields = await request(
+    server.port,
+    `GET / HTTP/1.1\r\nHost: localhost\r\nX: ${"a".repeat(20_000)}\r\n\r\n`,
+  );
+  assert.equal(fields.status, 431);
+  assert.equal(fields.body, "<h1>custom fields too large</h1>");
+});

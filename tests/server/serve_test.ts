@@ -579,6 +579,33 @@ Deno.test("--max-connections: a client beyond the cap waits in the kernel's queu
   second.close();
 });
 
+Deno.test("--body-timeout: a body dripped a byte at a time is cut off, whatever the header timeout", async () => {
+  const root = await site();
+  await using server = await startServer({
+    root,
+    args: ["--quiet", "--header-timeout", "60", "--body-timeout", "1", "--idle-timeout", "1"],
+  });
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await writeAll(
+    conn,
+    bytes("GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n"),
+  );
+  let closed = false;
+  const reading = readToEnd(conn).then(() => closed = true);
+  let drips = 0;
+  while (!closed && drips < 30) {
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      await conn.write(bytes("x"));
+    } catch {
+      break;
+    }
+    drips++;
+  }
+  await reading;
+  assert.ok(drips < 30, `the connection was still open after ${drips} drips`);
+});
+
 Deno.test("a request body dripped a byte at a time is cut off at the header timeout", async () => {
   const root = await site();
   await using server = await startServer({

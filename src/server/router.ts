@@ -1,0 +1,271 @@
+/**
+ * The router: decides what to answer a parsed request, in this order — the Host policy (421),
+ * `OPTIONS`, the method (405/501), `GET /STOP`, then the path: the hot-file cache, else the
+ * resolver and the opener, a listing or a redirect; CORS fields go on last. Every error goes
+ * through the error-page funnel.
+ *
+ * @module
+ */
+
+import type { Header } from "../http/head.ts";
+import { isLocalAuthority, isLoopbackAddress } from "../http/authority.ts";
+import { ALLOW, REGISTERED_METHODS } from "../http/methods.ts";
+import type { RequestHead } from "../http/request.ts";
+import { BUSY_RETRY_AFTER_S, MAX_CONCURRENT_LISTINGS } from "../limits.ts";
+import { IS_WINDOWS } from "../platform.ts";
+import type { FileCache } from "./cache.ts";
+import type { ConnectionInfo } from "./connection.ts";
+import { errorPage, type ErrorPageSource, isErrorReply } from "./error_pages.ts";
+import { type Refusal, refusalStatus } from "./fs_errors.ts";
+import { formatListingHtml, formatListingJson, prefersJson, readListing } from "./listing.ts";
+import {
+  type Confinement,
+  type ListingResult,
+  openDirectoryInside,
+  openInside,
+  stillInside,
+  type Supervisor,
+} from "./opener.ts";
+import { type NormalizedPath, normalizePath, resolvePath, type Root } from "./resolver.ts";
+import {
+  bytesReply,
+  type FileOptions,
+  redirectReply,
+  type Reply,
+  representationReply,
+} from "./responder.ts";
+
+/** What the router needs from the server: its root, confinement, cache and switches. */
+export interface AnswerContext extends ErrorPageSource {
+  readonly root: Root;
+  /** Listings being read now (bounded by MAX_CONCURRENT_LISTINGS). */
+  readonly listings: { running: number };
+  readonly confinement: Confinement;
+  readonly supervisor: Supervisor | undefined;
+  readonly allowStop: boolean;
+  readonly listing: boolean;
+  readonly fileOptions: FileOptions;
+  readonly cors: boolean;
+  readonly cache: FileCache;
+  readonly requestStop: () => void;
+  /** Only answer requests whose Host names this machine (listening on loopback). */
+  readonly localHostsOnly: boolean;
+}
+
+/** Added to every response with `--cors`: any origin may read files, and see range fields. */
+const CORS_HEADERS: readonly Header[] = [
+  ["Access-Control-Allow-Origin", "*"],
+  [
+    "Access-Control-Expose-Headers",
+    "Accept-Ranges, Content-Length, Content-Range, ETag, Last-Modified",
+  ],
+];
+
+/** Added to a CORS preflight (OPTIONS) with `--cors` (Fetch standard, CORS protocol). */
+const CORS_PREFLIGHT_HEADERS: readonly Header[] = [
+  ["Access-Control-Allow-Methods", ALLOW],
+  [
+    "Access-Control-Allow-Headers",
+    "Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, If-Range",
+  ],
+  ["Access-Control-Max-Age", "86400"],
+];
+
+/**
+ * Decides the reply to one request: method, then /STOP, then resolver, then responder, with the
+ * CORS fields added last.
+ *
+ * @param head The parsed request.
+ * @param info The connection it came on.
+ * @param context Root and options.
+ * @returns The reply to send.
+ */
+export function answerRequest(
+  head: RequestHead,
+  info: ConnectionInfo,
+  context: AnswerContext,
+): Reply | Promise<Reply> {
+  const decided = decideReply(head, info, context);
+  // A built-in error page from the responder (412, 416) gets the site's own page if it has one.
+  const reply = !(decided instanceof Promise) && isErrorReply(decided)
+    ? errorPage(context, decided.error.status, decided.error.options)
+    : decided;
+  if (!context.cors) return reply;
+  const extra = head.method === "OPTIONS"
+    ? [...CORS_HEADERS, ...CORS_PREFLIGHT_HEADERS]
+    : CORS_HEADERS;
+  const withCors = (r: Reply): Reply => ({ ...r, headers: [...r.headers, ...extra] });
+  return reply instanceof Promise ? reply.then(withCors) : withCors(reply);
+}
+
+/**
+ * The request path in order. A hot file is answered synchronously (no promise at all); every
+ * other answer needs the file system and returns a promise.
+ */
+function decideReply(
+  head: RequestHead,
+  info: ConnectionInfo,
+  context: AnswerContext,
+): Reply | Promise<Reply> {
+  const { method } = head;
+  // DNS rebinding: a web page can point its own host name at 127.0.0.1 and then read this
+  // server from the browser. A loopback server only answers for this machine's names.
+  if (context.localHostsOnly && !isLocalAuthority(head.host)) {
+    return errorPage(context, 421, { method, close: true });
+  }
+  // RFC 9110 §9.3.7: OPTIONS (for * or a path) says what is allowed, with no content.
+  if (method === "OPTIONS") {
+    return { status: 204, headers: [["Allow", ALLOW]], body: { kind: "none" } };
+  }
+  if (method !== "GET" && method !== "HEAD") {
+    // RFC 9110 §15.5.6: 405 must list what is allowed; §15.6.2: 501 for unknown methods.
+    return REGISTERED_METHODS.has(method)
+      ? errorPage(context, 405, { method, headers: [["Allow", ALLOW]] })
+      : errorPage(context, 501, { method });
+  }
+  // GET only: HEAD must stay safe (RFC 9110 §9.2.1), and link checkers send it freely.
+  if (
+    context.allowStop && method === "GET" && head.path === "/STOP" &&
+    isStopAllowed(head, info.client.ip)
+  ) {
+    context.requestStop();
+    const text = new TextEncoder().encode("sockserve is stopping.\n");
+    return bytesReply(200, text, "text/plain; charset=utf-8", method, { close: true });
+  }
+  const path = normalizePath(head.path, { dotfiles: context.root.dotfiles, windows: IS_WINDOWS });
+  if (path.kind === "bad") {
+    return errorPage(context, 400, { method, detail: `${path.reason}.` });
+  }
+  if (path.kind === "hidden") return errorPage(context, 404, { method });
+  const key = path.segments.join("/") + (path.directory ? "/" : "");
+  const cached = context.cache.lookup(key);
+  if (cached !== null) return representationReply(cached, head, context.fileOptions);
+  return resolveAndReply(head, path, key, context);
+}
+
+/** The cold path: resolve the path on disk, then open, list or redirect. */
+async function resolveAndReply(
+  head: RequestHead,
+  path: NormalizedPath,
+  key: string,
+  context: AnswerContext,
+): Promise<Reply> {
+  const { method } = head;
+  const options = context.fileOptions;
+  const resolution = await resolvePath(context.root, path, head.query);
+  switch (resolution.kind) {
+    case "file": {
+      const opened = await openInside(context.root, resolution.path, context);
+      if (opened.kind !== "open") return await refuse(context, opened, method);
+      const { stat } = opened.file;
+      const representation = await context.cache.admit(
+        key,
+        resolution.path,
+        resolution.candidate,
+        opened.file,
+        // The identity proof is made of path checks: repeat it once the bytes are read.
+        context.confinement === "identity"
+          ? () => stillInside(context.root, resolution.path, stat)
+          : undefined,
+      );
+      if (representation === null) return await errorPage(context, 404, { method });
+      return representationReply(representation, head, options);
+    }
+    case "directory":
+      if (!context.listing) return await errorPage(context, 404, { method });
+      return await listingReply(context, resolution.path, path.segments, head);
+    case "redirect":
+      return redirectReply(resolution.location, method);
+    default:
+      return await refuse(context, resolution, method);
+  }
+}
+
+/** Answers a path that is not served with its error page (503s say when to try again). */
+function refuse(context: AnswerContext, refusal: Refusal, method: string): Promise<Reply> {
+  const status = refusalStatus(refusal);
+  if (status !== 503) return errorPage(context, status, { method });
+  return errorPage(context, 503, {
+    method,
+    detail: "The server is busy; try again in a moment.",
+    headers: [["Retry-After", String(BUSY_RETRY_AFTER_S)]],
+  });
+}
+
+/** Builds the HTML or JSON listing of a directory (RFC 9110 §12.5.1: Vary on Accept). */
+async function listingReply(
+  context: AnswerContext,
+  dirPath: string,
+  segments: readonly string[],
+  head: RequestHead,
+): Promise<Reply> {
+  // Reading a huge folder is real work: a few at a time, the rest are told to come back.
+  if (context.listings.running >= MAX_CONCURRENT_LISTINGS) {
+    return await refuse(context, { kind: "busy" }, head.method);
+  }
+  context.listings.running++;
+  let result: ListingResult;
+  try {
+    result = await listDirectory(context, dirPath, segments);
+  } finally {
+    context.listings.running--;
+  }
+  if (result.kind !== "listing") return await refuse(context, result, head.method);
+  const json = prefersJson(head.headers.get("accept"));
+  const body = json ? formatListingJson(result.listing) : formatListingHtml(result.listing);
+  const type = json ? "application/json; charset=utf-8" : "text/html; charset=utf-8";
+  return bytesReply(200, new TextEncoder().encode(body), type, head.method, {
+    headers: [["Vary", "Accept"]],
+  });
+}
+
+/** Reads a directory for a listing with the server's confinement strategy. */
+function listDirectory(
+  context: AnswerContext,
+  dirPath: string,
+  segments: readonly string[],
+): Promise<ListingResult> {
+  if (context.confinement === "supervisor") return context.supervisor!.list(dirPath, segments);
+  const source = openDirectoryInside(context.root, dirPath, context.confinement);
+  if ("kind" in source) return Promise.resolve(source);
+  return readListing(source, segments, context.root.dotfiles ?? false);
+}
+
+/**
+ * Decides whether a `GET /STOP` may stop the server: it must come from this machine, and not
+ * from a web page this machine's browser is showing. A page can make the browser send requests
+ * to 127.0.0.1 (an `<img>`, or DNS rebinding), so the Host must name this machine and the
+ * browser's own fetch metadata must not say "cross-site".
+ *
+ * @param head The request.
+ * @param clientIp The peer address.
+ * @returns Whether to stop.
+ */
+export function isStopAllowed(head: RequestHead, clientIp: string): boolean {
+  if (!isLoopbackAddress(clientIp) || head.host === null || !isLocalAuthority(head.host)) {
+    return false;
+  }
+  // A request relayed by a proxy on this machine looks local but may come from anyone.
+  if (
+    head.headers.has("forwarded") || head.headers.has("x-forwarded-for") ||
+    head.headers.has("via")
+  ) {
+    return false;
+  }
+  // Fetch Metadata (sent by browsers): only a typed URL ("none") or the same origin may stop.
+  const site = head.headers.get("sec-fetch-site");
+  if (site !== undefined && site !== "none" && site !== "same-origin") return false;
+  const origin = head.headers.get("origin");
+  return origin === undefined || isLocalOrigin(origin);
+}
+
+/**
+ * Returns whether an Origin (RFC 6454 §7) is a page served from this machine over http(s).
+ *
+ * @param origin The Origin field value.
+ * @returns Whether its host names this machine.
+ */
+export function isLocalOrigin(origin: string): boolean {
+  const match = /^https?:\/\/([^/?#]*)$/i.exec(origin);
+  return match !== null && isLocalAuthority(match[1]);
+}
