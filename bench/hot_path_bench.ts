@@ -6,7 +6,7 @@
 
 import { formatHead } from "../src/http/head.ts";
 import { currentHttpDate } from "../src/http/dates.ts";
-import { formatCsvRows, formatResponseEntry, type ResponseRecord } from "../src/log/logs.ts";
+import { formatCsvRows, formatResponseEntry, type ResponseRecord } from "../src/log/format.ts";
 import { parseRequestHead } from "../src/http/request.ts";
 import { normalizePath } from "../src/server/resolver.ts";
 

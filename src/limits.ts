@@ -1,9 +1,12 @@
 /**
- * Every size, count and time limit sockserve enforces, each with the reason it exists and the
- * status it triggers. Changing a limit here changes it everywhere; tests import these names.
+ * Every size, count and time limit sockserve enforces, each with the reason it exists and what
+ * happens when it is reached (→ status, or the behaviour). Changing a limit here changes it
+ * everywhere; tests import these names. Grouped by the stage that enforces them.
  *
  * @module
  */
+
+// ── Request heads (src/http/request.ts, fields.ts) ──────────────────────────────────────────
 
 /** Longest request line accepted: real URLs stay far below this (nginx allows 8 KiB) → 414. */
 export const MAX_REQUEST_LINE_BYTES = 8 * 1024;
@@ -17,26 +20,56 @@ export const MAX_HEADER_FIELDS = 100;
 /** Empty lines tolerated before a request line (RFC 9112 §2.2); more is garbage → 400. */
 export const MAX_LEADING_EMPTY_LINES = 4;
 
+/** Most digits in a Content-Length: 15 digits exceed any body we accept without overflow → 400. */
+export const MAX_CONTENT_LENGTH_DIGITS = 15;
+
+// ── Request bodies (src/http/chunked.ts, src/server/connection.ts) ─────────────────────────
+
 /** Largest request body read and discarded: a file server takes no uploads → 413 and close. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Longest chunk-size line including extensions: a hex size needs ~16 bytes → 400. */
 export const MAX_CHUNK_LINE_BYTES = 4 * 1024;
 
+/** Most hex digits in a chunk size: 13 digits already exceed 2^52, the largest safe size → 413. */
+export const MAX_CHUNK_SIZE_DIGITS = 13;
+
 /** Largest trailer section of a chunked body, counted like a header section → 431. */
 export const MAX_TRAILER_BYTES = 4 * 1024;
 
-/** Most digits in a Content-Length: 15 digits exceed any body we accept without overflow → 400. */
-export const MAX_CONTENT_LENGTH_DIGITS = 15;
+// ── Ranges (src/http/range.ts) ───────────────────────────────────────────────────────────────
+
+/** Most ranges honoured in one request: browsers and download tools ask for one or two → 200. */
+export const MAX_RANGES = 16;
+
+// ── Connections and their deadlines (src/server/serve.ts, connection.ts, deadlines.ts) ────────
 
 /** Default seconds to receive a complete request head before a 408 and close. */
 export const DEFAULT_HEADER_TIMEOUT_S = 10;
 
-/** Default seconds a keep-alive connection may sit idle between requests before it is closed. */
+/** Default seconds a keep-alive connection may sit idle between requests → close. */
 export const DEFAULT_IDLE_TIMEOUT_S = 10;
 
-/** Seconds in-flight responses get to finish after a stop signal before sockets are cut. */
-export const SHUTDOWN_GRACE_S = 5;
+/** Longest timeout accepted on the command line, in seconds: a day; longer is a typo → exit 2. */
+export const MAX_TIMEOUT_S = 86_400;
+
+/** Slowest a client may read a response on average (bytes per second) → close. */
+export const MIN_SEND_BYTES_PER_S = 1024;
+
+/** Milliseconds between deadline sweeps: the precision of every timeout. */
+export const SWEEP_INTERVAL_MS = 250;
+
+/** Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin. */
+export const ACCEPT_RETRY_MS = 100;
+
+/** Descriptors kept free of connections for open files, logs and the runtime itself. */
+export const FD_RESERVE = 128;
+
+/** Connection cap when the open-file limit cannot be read → later clients wait in the queue. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/** Highest --max-connections accepted: far beyond what one process's descriptors allow → exit 2. */
+export const MAX_CONNECTIONS_LIMIT = 1_000_000;
 
 /** First read buffer per connection: wrk and curl heads fit; 10k idle sockets stay small. */
 export const INITIAL_READ_BUFFER_BYTES = 512;
@@ -44,34 +77,41 @@ export const INITIAL_READ_BUFFER_BYTES = 512;
 /** Largest read buffer kept between requests: a browser's ~1.5 KiB head fits in one read. */
 export const KEPT_READ_BUFFER_BYTES = 4 * 1024;
 
+/** The largest a read buffer grows: a maximal request line and header section, plus slack. */
+export const MAX_READ_BUFFER_BYTES = MAX_REQUEST_LINE_BYTES + MAX_HEADER_BYTES + 1024;
+
+// ── Stopping (src/server/serve.ts, workers.ts) ───────────────────────────────────────────────
+
+/** Seconds in-flight responses get to finish after a stop signal → remaining sockets cut. */
+export const SHUTDOWN_GRACE_S = 5;
+
+/** Seconds stop waits for stuck work (a hung disk) after cutting sockets, before it exits anyway. */
+export const STUCK_WORK_GRACE_S = 2;
+
+/** Extra milliseconds a worker gets beyond the shutdown grace → it is terminated. */
+export const WORKER_STOP_SLACK_MS = 1000;
+
+/** Most isolates `--workers` starts: past the core count they only add memory → exit 2. */
+export const MAX_WORKERS = 64;
+
+// ── Files and bodies (src/server/body_writer.ts, cache.ts, error_pages.ts, listing.ts) ───────
+
 /** Chunk size for streaming file bodies: large enough for throughput, small enough for memory. */
 export const FILE_CHUNK_BYTES = 256 * 1024;
+
+/** Bytes of file-streaming buffers all responses may hold at once → later ones get small ones. */
+export const MAX_STREAM_BUFFER_BYTES = 16 * 1024 * 1024;
+
+/** The buffer a streamed response gets when the shared budget is spent: slow clients stay cheap. */
+export const MIN_STREAM_CHUNK_BYTES = 16 * 1024;
 
 /** Files up to this size are sent with their head in one write (one syscall, one packet train). */
 export const SINGLE_WRITE_MAX_BYTES = 64 * 1024;
 
-/** Milliseconds between log flushes: rows reach disk quickly without a write per response. */
-export const LOG_FLUSH_INTERVAL_MS = 200;
-
-/** Pending log bytes that trigger an immediate flush, so a burst does not grow memory. */
-export const LOG_FLUSH_THRESHOLD_BYTES = 256 * 1024;
-
-/** Pending log bytes kept while the log dir is unwritable; older entries are dropped beyond it. */
-export const MAX_PENDING_LOG_BYTES = 8 * 1024 * 1024;
-
-/** Longest request-line excerpt written to the logs for a request that could not be parsed. */
-export const MAX_LOGGED_LINE_CHARS = 200;
-
-/** Most entries shown in a directory listing: bounds the stats and the page size → truncated. */
-export const MAX_LISTING_ENTRIES = 5000;
-
-/** Largest custom error page (404.html, …) used; a bigger one is ignored for the built-in. */
-export const MAX_ERROR_PAGE_BYTES = 64 * 1024;
-
-/** Largest file kept in the hot-file cache: pages, scripts, images; media is streamed instead. */
+/** Largest file kept in the hot-file cache: pages, scripts, images → larger ones are streamed. */
 export const MAX_CACHED_FILE_BYTES = 1024 * 1024;
 
-/** Most bytes the hot-file cache holds in all; least recently used files leave first. */
+/** Most bytes the hot-file cache holds in all → least recently used paths leave first. */
 export const MAX_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** Most request paths the hot-file cache remembers: links like `debian -> .` make paths endless. */
@@ -80,29 +120,57 @@ export const MAX_CACHE_PATHS = 8 * 1024;
 /** Bytes charged per cached path and per cached file besides its content (keys, records, heads). */
 export const CACHE_ENTRY_OVERHEAD_BYTES = 1024;
 
-/** Bytes of file-streaming buffers all responses may hold at once; beyond it they get small ones. */
-export const MAX_STREAM_BUFFER_BYTES = 16 * 1024 * 1024;
+/** Largest custom error page (404.html, …) used → a bigger one is ignored for the built-in. */
+export const MAX_ERROR_PAGE_BYTES = 64 * 1024;
 
-/** The buffer a streamed response gets when the shared budget is spent: slow clients stay cheap. */
-export const MIN_STREAM_CHUNK_BYTES = 16 * 1024;
+/** Most entries shown in a directory listing: bounds the stats and the page size → truncated. */
+export const MAX_LISTING_ENTRIES = 5000;
 
-/** Slowest a client may read a response on average (bytes per second) before it is cut off. */
-export const MIN_SEND_BYTES_PER_S = 1024;
-
-/** Most names read from one directory for a listing: bounds memory and time for huge folders. */
+/** Most names read from one directory for a listing: bounds memory and time → truncated. */
 export const MAX_LISTING_SCAN_ENTRIES = 200_000;
 
-/** Seconds stop waits for stuck work (a hung disk) after cutting sockets, before it exits anyway. */
-export const STUCK_WORK_GRACE_S = 2;
-
-/** Directory listings read at once per serving isolate: a huge folder takes seconds → 503. */
+/** Directory listings read at once per isolate: a huge folder takes seconds → 503. */
 export const MAX_CONCURRENT_LISTINGS = 2;
 
 /** Seconds a 503 (out of descriptors, too many listings) asks the client to wait. */
 export const BUSY_RETRY_AFTER_S = 1;
 
-/** Descriptors kept free of connections for open files, logs and the runtime itself. */
-export const FD_RESERVE = 128;
+// ── Logs (src/log/) ──────────────────────────────────────────────────────────────────────────
 
-/** Connection cap when the open-file limit cannot be read: more wait in the kernel's queue. */
-export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Milliseconds between log flushes: rows reach disk quickly without a write per response. */
+export const LOG_FLUSH_INTERVAL_MS = 200;
+
+/** Pending log bytes that trigger an immediate flush, so a burst does not grow memory. */
+export const LOG_FLUSH_THRESHOLD_BYTES = 256 * 1024;
+
+/** Pending log bytes kept while the log dir is unwritable → older batches are dropped. */
+export const MAX_PENDING_LOG_BYTES = 8 * 1024 * 1024;
+
+/** Flush intervals to wait before retrying a log dir that failed (a full or missing disk). */
+export const LOG_RETRY_INTERVALS = 10;
+
+/** Longest request-line excerpt written to the logs for a request that could not be parsed. */
+export const MAX_LOGGED_LINE_CHARS = 200;
+
+/** Console lines held while the console is not being read → more are dropped and counted. */
+export const MAX_PENDING_CONSOLE_LINES = 10_000;
+
+/** Milliseconds closing waits for a console that is not being read, so exit never hangs. */
+export const CONSOLE_CLOSE_WAIT_MS = 1000;
+
+// ── The client (src/client/get.ts, src/cli/args.ts) ──────────────────────────────────────────
+
+/** Default seconds `get` waits for progress (connecting, or any byte of the response) → exit 2. */
+export const DEFAULT_GET_TIMEOUT_S = 30;
+
+/** Most requests `get --keep` sends: a keep-alive check, not a load generator → exit 2. */
+export const MAX_KEEP_REQUESTS = 1000;
+
+/** The client's read buffer: a whole response head, or a large slice of a body, per read. */
+export const CLIENT_READ_BUFFER_BYTES = 64 * 1024;
+
+/** Milliseconds between progress bar updates: smooth to the eye, cheap for the terminal. */
+export const PROGRESS_INTERVAL_MS = 100;
+
+/** Body bytes looked at to decide whether a response is text (NUL bytes mean binary). */
+export const SNIFF_BYTES = 8 * 1024;

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { portNotices } from "../src/cli/args.ts";
-import { CSV_COLUMNS, RESPONSES_FILE, SOCKETS_FILE } from "../src/log/logs.ts";
+import { CSV_COLUMNS, RESPONSES_FILE, SOCKETS_FILE } from "../src/log/format.ts";
 import {
   bytes,
   eventually,

@@ -7,7 +7,15 @@
 import { parseArgs } from "node:util";
 import type { GetOptions } from "../client/get.ts";
 import type { ServeOptions } from "../server/serve.ts";
-import { DEFAULT_HEADER_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S } from "../limits.ts";
+import {
+  DEFAULT_GET_TIMEOUT_S,
+  DEFAULT_HEADER_TIMEOUT_S,
+  DEFAULT_IDLE_TIMEOUT_S,
+  MAX_CONNECTIONS_LIMIT,
+  MAX_KEEP_REQUESTS,
+  MAX_TIMEOUT_S,
+  MAX_WORKERS,
+} from "../limits.ts";
 import { VERSION } from "../version.ts";
 
 /** Port used when none is given. */
@@ -19,14 +27,6 @@ export const DEFAULT_LOG_DIR = "./logs";
 /** Address listened on when none is given: this machine only. */
 export const DEFAULT_HOST = "127.0.0.1";
 
-/** Longest timeout accepted, in seconds: a day; longer is a typo, not a wish. */
-const MAX_TIMEOUT_S = 86_400;
-/** Most isolates `--workers` starts: past the core count they only add memory. */
-const MAX_WORKERS = 64;
-/** Highest --max-connections accepted: far beyond what one process's descriptors allow. */
-const MAX_CONNECTIONS_LIMIT = 1_000_000;
-/** Most requests `get --keep` sends: a keep-alive check, not a load generator. */
-const MAX_KEEP_REQUESTS = 1000;
 /** Highest TCP port (RFC 6335 §6). */
 const MAX_PORT = 65_535;
 /** Ports below this are well-known (RFC 6335 §6): binding them usually needs privileges. */
@@ -69,9 +69,6 @@ export interface ServeCommand extends
 export interface GetCommand extends GetOptions {
   readonly kind: "get";
 }
-
-/** Default seconds `get` waits for progress (connecting, or any byte of the response). */
-export const DEFAULT_GET_TIMEOUT_S = 30;
 
 /** What the command line asks for. */
 export type Command =

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { CLIENT_READ_BUFFER_BYTES, PROGRESS_INTERVAL_MS, SNIFF_BYTES } from "../limits.ts";
 import { CHUNKED_START, type ChunkedState, decodeChunked } from "../http/chunked.ts";
 import type { Header } from "../http/head.ts";
 import { formatSize } from "../units.ts";
@@ -52,15 +53,6 @@ export interface ClientIo {
 export class ClientError extends Error {}
 
 const encoder = new TextEncoder();
-
-/** Reads per socket read; also the first slice inspected to decide whether a body is text. */
-const READ_BUFFER_BYTES = 64 * 1024;
-
-/** Most progress-bar redraws per second: more only costs terminal time. */
-const PROGRESS_INTERVAL_MS = 100;
-
-/** Bodies larger than this are never worth decoding as text for a terminal. */
-const SNIFF_BYTES = 8 * 1024;
 
 /**
  * Formats the request sockserve get sends (RFC 9112 §3): request line, Host, User-Agent,
@@ -132,7 +124,7 @@ class ResponseReader {
   readonly #conn: Deno.Conn;
   readonly #timeoutMs: number;
   readonly #onRaw: ((bytes: Uint8Array) => Promise<void>) | null;
-  #buf = new Uint8Array(READ_BUFFER_BYTES);
+  #buf = new Uint8Array(CLIENT_READ_BUFFER_BYTES);
   #start = 0;
   #end = 0;
 

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES } from "../limits.ts";
+import { MAX_CHUNK_LINE_BYTES, MAX_CHUNK_SIZE_DIGITS, MAX_TRAILER_BYTES } from "../limits.ts";
 import { parseFieldSection } from "./fields.ts";
 import { type ParseError, parseError } from "./parse_error.ts";
 import { bounded, CR, findHeadEnd, HTAB, LF, SP } from "./scan.ts";
@@ -48,9 +48,6 @@ const HEX_VALUE = (() => {
   for (let d = 0; d < 6; d++) table[0x61 + d] = table[0x41 + d] = 10 + d;
   return table;
 })();
-
-/** Most hex digits in a chunk size: 13 digits already exceed 2^52, the largest safe size. */
-const MAX_CHUNK_SIZE_DIGITS = 13;
 
 /**
  * Decodes as much of a chunked body as `buf` holds.

@@ -13,8 +13,7 @@
  * @module
  */
 
-/** Most ranges honoured in one request: browsers and download tools ask for one or two. */
-export const MAX_RANGES = 16;
+import { MAX_RANGES } from "../limits.ts";
 
 /** An inclusive byte range, as in Content-Range. */
 export interface ByteRange {

@@ -18,18 +18,17 @@ import {
   INITIAL_READ_BUFFER_BYTES,
   KEPT_READ_BUFFER_BYTES,
   MAX_BODY_BYTES,
-  MAX_HEADER_BYTES,
-  MAX_REQUEST_LINE_BYTES,
+  MAX_READ_BUFFER_BYTES,
 } from "../limits.ts";
 import {
   describeUnparsed,
   type Endpoint,
   formatAccessLine,
   type LoggedStatus,
-  type LogSink,
   NOT_SENT,
   type ResponseRecord,
-} from "../log/logs.ts";
+} from "../log/format.ts";
+import { type LogSink } from "../log/sink.ts";
 import { parseRequestHead, type RequestHead } from "../http/request.ts";
 import { makeRoom } from "../io/read_buffer.ts";
 import { type Sink, writeReply } from "./body_writer.ts";
@@ -45,9 +44,6 @@ import {
   headDeadline,
   type Timeouts,
 } from "./deadlines.ts";
-
-/** The largest the read buffer grows: a maximal request line and header section, plus slack. */
-const MAX_READ_BUFFER_BYTES = MAX_REQUEST_LINE_BYTES + MAX_HEADER_BYTES + 1024;
 
 /** Sent before reading a body the client is holding back (RFC 9110 §10.1.1). */
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");

@@ -13,20 +13,22 @@
 
 import { isLoopbackAddress, unmapAddress } from "../http/authority.ts";
 import type { RequestHead } from "../http/request.ts";
-import { MIN_SEND_BYTES_PER_S, SHUTDOWN_GRACE_S, STUCK_WORK_GRACE_S } from "../limits.ts";
-import { type Endpoint, type LogSink, LogWriter } from "../log/logs.ts";
+import {
+  ACCEPT_RETRY_MS,
+  MIN_SEND_BYTES_PER_S,
+  SHUTDOWN_GRACE_S,
+  STUCK_WORK_GRACE_S,
+  SWEEP_INTERVAL_MS,
+} from "../limits.ts";
+import { type Endpoint } from "../log/format.ts";
+import { type LogSink } from "../log/sink.ts";
+import { LogWriter } from "../log/writer.ts";
 import { FileCache } from "./cache.ts";
 import { Connection, type ConnectionInfo, type ConnectionOptions } from "./connection.ts";
 import { errorPage } from "./error_pages.ts";
 import { type Confinement, detectConfinement, type Supervisor } from "./opener.ts";
 import type { Root } from "./resolver.ts";
 import { type AnswerContext, answerRequest } from "./router.ts";
-
-/** Milliseconds between deadline sweeps: the precision of every timeout. */
-const SWEEP_INTERVAL_MS = 250;
-
-/** Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin. */
-const ACCEPT_RETRY_MS = 100;
 
 /** Everything {@linkcode serve} needs; `main.ts` builds it from the command line. */
 export interface ServeOptions {

@@ -11,7 +11,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { LogRelay } from "../log/logs.ts";
+import { LogRelay } from "../log/relay.ts";
 import type { ListingResult, Located, Supervisor } from "./opener.ts";
 import { serve, type ServeOptions, type Server } from "./serve.ts";
 import type { FromWorker, ToWorker } from "./workers.ts";

@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { LogBatch } from "../log/logs.ts";
+import { type LogBatch } from "../log/sink.ts";
 import { readListing } from "./listing.ts";
 import {
   type Confinement,
@@ -30,7 +30,7 @@ import {
 } from "./opener.ts";
 import type { Root } from "./resolver.ts";
 import { createLogWriter, serve, type ServeOptions, type Server } from "./serve.ts";
-import { MAX_CONCURRENT_LISTINGS, SHUTDOWN_GRACE_S } from "../limits.ts";
+import { MAX_CONCURRENT_LISTINGS, SHUTDOWN_GRACE_S, WORKER_STOP_SLACK_MS } from "../limits.ts";
 import { bracketHost } from "../http/authority.ts";
 
 /** Options a worker can receive (everything but functions, the log sink and the supervisor). */
@@ -62,9 +62,6 @@ export type FromWorker =
     readonly path: string;
     readonly segments: readonly string[];
   };
-
-/** Extra time a worker gets beyond the shutdown grace before it is terminated. */
-const WORKER_STOP_SLACK_MS = 1000;
 
 /**
  * Returns whether this OS spreads connections over SO_REUSEPORT listeners (Linux does; macOS

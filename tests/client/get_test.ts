@@ -12,7 +12,7 @@ import {
   isTextBody,
 } from "../../src/client/get.ts";
 import { type GetCommand, parseGetArgs } from "../../src/cli/args.ts";
-import { SOCKETS_FILE } from "../../src/log/logs.ts";
+import { SOCKETS_FILE } from "../../src/log/format.ts";
 import { bytes, launcher, makeTree, readToEnd, startServer, writeAll } from "../helpers.ts";
 
 function options(args: string[]): GetCommand {

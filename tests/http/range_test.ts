@@ -3,7 +3,8 @@
  */
 
 import assert from "node:assert/strict";
-import { coalesce, formatContentRange, MAX_RANGES, parseRange } from "../../src/http/range.ts";
+import { coalesce, formatContentRange, parseRange } from "../../src/http/range.ts";
+import { MAX_RANGES } from "../../src/limits.ts";
 
 const SIZE = 1000;
 

@@ -3,23 +3,20 @@
  */
 
 import assert from "node:assert/strict";
+import { type AppendFile, csvRowStart, responseEntryStart } from "../../src/log/append_queue.ts";
 import {
-  type AppendFile,
   CSV_COLUMNS,
-  csvRowStart,
   describeUnparsed,
   formatAccessLine,
   formatCsvRows,
   formatEndpoint,
   formatResponseEntry,
-  type LogFiles,
-  LogWriter,
   NOT_SENT,
-  responseEntryStart,
   type ResponseRecord,
   RESPONSES_FILE,
   SOCKETS_FILE,
-} from "../../src/log/logs.ts";
+} from "../../src/log/format.ts";
+import { type LogFiles, LogWriter } from "../../src/log/writer.ts";
 import { bytes, exchange, get, makeTree, startServer } from "../helpers.ts";
 
 const HEAD = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";

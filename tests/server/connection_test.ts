@@ -4,7 +4,8 @@
 
 import assert from "node:assert/strict";
 import { Connection, type ConnectionOptions, type Handler } from "../../src/server/connection.ts";
-import { LogWriter, SOCKETS_FILE } from "../../src/log/logs.ts";
+import { SOCKETS_FILE } from "../../src/log/format.ts";
+import { LogWriter } from "../../src/log/writer.ts";
 import { bytesReply } from "../../src/server/responder.ts";
 import { errorReply } from "../../src/server/error_pages.ts";
 import { exchange, get, splitResponses } from "../helpers.ts";

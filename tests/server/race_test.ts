@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { serve } from "../../src/server/serve.ts";
-import { LogRelay } from "../../src/log/logs.ts";
+import { LogRelay } from "../../src/log/relay.ts";
 import { startServer } from "../helpers.ts";
 
 const SWAPPER = new URL("../fixtures/swapper.py", import.meta.url).pathname;

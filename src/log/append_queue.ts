@@ -1,0 +1,133 @@
+/**
+ * Appending bytes to a log file exactly once: a queue of chunks that remembers how much of the
+ * first one the file already holds, so a partial write (a full disk) is resumed where it stopped
+ * and never repeated; and the record boundaries of both logs, for a file created anew.
+ *
+ * @module
+ */
+
+/**
+ * One log file's bytes waiting to be appended, as chunks, and how much of the first chunk the
+ * file already holds. A failed or partial write keeps exactly the bytes not yet written.
+ */
+export class AppendQueue {
+  readonly #recordStart: (chunk: Uint8Array, offset: number) => number;
+  #chunks: Uint8Array[] = [];
+  /** Bytes of `#chunks[0]` already in the file. */
+  #offset = 0;
+  #pending = 0;
+
+  /** @param recordStart Where the record containing an offset begins (for a new file). */
+  constructor(recordStart: (chunk: Uint8Array, offset: number) => number) {
+    this.#recordStart = recordStart;
+  }
+
+  /** Bytes not yet written. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Queues bytes at the end. */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#pending += chunk.length;
+  }
+
+  /** Queues bytes before everything else (a new file's header); only between records. */
+  unshift(chunk: Uint8Array): void {
+    if (this.#offset !== 0) throw new Error("Cannot insert inside a partly written record");
+    this.#chunks.unshift(chunk);
+    this.#pending += chunk.length;
+  }
+
+  /** The file was created anew: the part of a record written to the old one is written again. */
+  restartRecord(): void {
+    if (this.#offset === 0) return;
+    const start = this.#recordStart(this.#chunks[0], this.#offset);
+    this.#pending += this.#offset - start;
+    this.#offset = start;
+    if (start > 0) {
+      // Records before `start` went to the old file: keep only the rest.
+      this.#chunks[0] = this.#chunks[0].subarray(start);
+      this.#offset = 0;
+    }
+  }
+
+  /**
+   * Appends everything to `file`, counting each partial write, so that after an error the next
+   * attempt starts at the first byte not written.
+   *
+   * @param file An open file (append mode).
+   * @throws What the write threw; progress up to it is kept.
+   */
+  async drainTo(file: AppendFile): Promise<void> {
+    while (this.#chunks.length > 0) {
+      const chunk = this.#chunks[0];
+      while (this.#offset < chunk.length) {
+        const n = await file.write(chunk.subarray(this.#offset));
+        this.#offset += n;
+        this.#pending -= n;
+      }
+      this.#chunks.shift();
+      this.#offset = 0;
+    }
+  }
+
+  /**
+   * Drops whole chunks not yet begun (oldest first) while more than `max` bytes wait; the
+   * chunk being written is kept, so no record is ever cut.
+   *
+   * @param max The most bytes to keep waiting.
+   * @returns How many chunks were dropped.
+   */
+  bound(max: number): number {
+    let dropped = 0;
+    const first = this.#offset > 0 ? 1 : 0;
+    while (this.#pending > max && this.#chunks.length > first) {
+      const [victim] = this.#chunks.splice(first, 1);
+      this.#pending -= victim.length;
+      dropped++;
+    }
+    return dropped;
+  }
+}
+
+/**
+ * Finds where the CSV row containing `offset` starts: after the last line feed before it.
+ *
+ * @param chunk Log bytes made of whole rows.
+ * @param offset A position inside it.
+ * @returns The row's first byte.
+ */
+export function csvRowStart(chunk: Uint8Array, offset: number): number {
+  // lastIndexOf counts a negative start from the end: offset 0 is simply the first row.
+  return offset <= 0 ? 0 : chunk.lastIndexOf(0x0a, offset - 1) + 1;
+}
+
+/**
+ * Finds where the HTTPResponses.txt entry containing `offset` starts: after the last empty line
+ * (`\r\n\r\n`, the end of a head) before it.
+ *
+ * @param chunk Log bytes made of whole entries.
+ * @param offset A position inside it.
+ * @returns The entry's first byte.
+ */
+export function responseEntryStart(chunk: Uint8Array, offset: number): number {
+  for (let i = offset - 4; i >= 0; i--) {
+    if (
+      chunk[i] === 0x0d && chunk[i + 1] === 0x0a && chunk[i + 2] === 0x0d && chunk[i + 3] === 0x0a
+    ) {
+      return i + 4;
+    }
+  }
+  return 0;
+}
+
+/** A file opened for appending: what the log writer needs of `Deno.FsFile`. */
+export interface AppendFile {
+  /** Writes some of the bytes; returns how many. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Closes it. */
+  close(): void;
+}

@@ -1,0 +1,58 @@
+/**
+ * The console queue: access lines go to stdout without ever holding up the log files. While a
+ * console write is pending (stdout piped to a reader that stopped reading), new lines wait in a
+ * bounded queue; the excess is dropped, counted, and reported once the console moves again.
+ *
+ * @module
+ */
+
+import { CONSOLE_CLOSE_WAIT_MS, MAX_PENDING_CONSOLE_LINES } from "../limits.ts";
+
+/** Lines for a console that may stop reading. */
+export class ConsoleQueue {
+  readonly #write: (text: string) => Promise<void>;
+  #queue: string[] = [];
+  #busy = false;
+  #dropped = 0;
+  #writing: Promise<void> = Promise.resolve();
+
+  /** @param write Writes text to the console (stdout). */
+  constructor(write: (text: string) => Promise<void>) {
+    this.#write = write;
+  }
+
+  /**
+   * Queues lines (without line breaks) and starts writing if idle.
+   *
+   * @param lines The lines.
+   */
+  add(lines: readonly string[]): void {
+    const room = MAX_PENDING_CONSOLE_LINES - this.#queue.length;
+    if (lines.length > room) this.#dropped += lines.length - Math.max(room, 0);
+    if (room > 0) this.#queue.push(...lines.slice(0, room));
+    if (this.#busy) return;
+    this.#busy = true;
+    this.#writing = (async () => {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue;
+        this.#queue = [];
+        if (this.#dropped > 0) {
+          batch.push(`(${this.#dropped} console lines dropped: the console was not being read)`);
+          this.#dropped = 0;
+        }
+        await this.#write(batch.join("\n") + "\n").catch(() => {});
+      }
+      this.#busy = false;
+    })();
+  }
+
+  /** Waits for the queue to drain, but at most {@linkcode CONSOLE_CLOSE_WAIT_MS}. */
+  async drain(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#writing,
+      new Promise((resolve) => timer = setTimeout(resolve, CONSOLE_CLOSE_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
+  }
+}

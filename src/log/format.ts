@@ -1,0 +1,235 @@
+/**
+ * Log formats, pure: what one response looks like in `HTTPResponses.txt` (its head as sent), in
+ * `SocketOutput.csv` (one row with the socket 4-tuple) and on the console, and what the logs can
+ * say about a request that could not be parsed.
+ *
+ * @module
+ */
+
+import { stringify } from "csv-stringify/sync";
+import { bracketHost } from "../http/authority.ts";
+import type { Status } from "../http/status.ts";
+import { MAX_LOGGED_LINE_CHARS } from "../limits.ts";
+
+/** Name of the response-head log in the log dir. */
+export const RESPONSES_FILE = "HTTPResponses.txt";
+/** Name of the socket CSV log in the log dir. */
+export const SOCKETS_FILE = "SocketOutput.csv";
+
+/** The CSV columns, in order; written as the first row of a new file. */
+export const CSV_COLUMNS = [
+  "time",
+  "server_ip",
+  "server_port",
+  "client_ip",
+  "client_port",
+  "connection_id",
+  "request_on_connection",
+  "method",
+  "target",
+  "version",
+  "status",
+  "body_bytes",
+  "duration_ms",
+] as const;
+
+/** An address of one end of a TCP connection. */
+export interface Endpoint {
+  readonly ip: string;
+  readonly port: number;
+}
+
+/**
+ * The status written for a response of which not one byte was sent (the client left first), as
+ * nginx logs it: 499, "client closed request".
+ */
+export const NOT_SENT = 499;
+
+/** A response's status in the logs: the one sent, or {@linkcode NOT_SENT}. */
+export type LoggedStatus = Status | typeof NOT_SENT;
+
+/** Everything the logs record about one response. */
+export interface ResponseRecord {
+  /** When the request head was complete, in ms since the epoch. */
+  readonly time: number;
+  readonly server: Endpoint;
+  readonly client: Endpoint;
+  /** Sequence number of the connection since the server started, from 1. */
+  readonly connectionId: number;
+  /** Sequence number of this request on its connection, from 1. */
+  readonly requestOnConnection: number;
+  /** Method, target and version as received; `-` when the request could not be parsed. */
+  readonly method: string;
+  readonly target: string;
+  readonly version: string;
+  /** The request line (or a printable excerpt of what arrived instead). */
+  readonly requestLine: string;
+  readonly status: LoggedStatus;
+  /**
+   * The status line and header block exactly as sent, ending with CRLF CRLF; null when nothing
+   * was sent (then HTTPResponses.txt gets no entry: it holds heads that went out).
+   */
+  readonly head: string | null;
+  /** Body bytes actually written. */
+  readonly bodyBytes: number;
+  /** From the complete request head to the last byte written. */
+  readonly durationMs: number;
+}
+
+/**
+ * Formats an endpoint as `ip:port`, bracketing IPv6 addresses (RFC 3986 §3.2.2).
+ *
+ * @param endpoint The address.
+ * @returns E.g. `127.0.0.1:8080` or `[::1]:8080`.
+ */
+export function formatEndpoint(endpoint: Endpoint): string {
+  let text = endpointTexts.get(endpoint);
+  if (text === undefined) {
+    text = `${bracketHost(endpoint.ip)}:${endpoint.port}`;
+    endpointTexts.set(endpoint, text);
+  }
+  return text;
+}
+
+/** Endpoints are one object per connection end, logged on every response: format each once. */
+const endpointTexts = new WeakMap<Endpoint, string>();
+
+let lastIsoMs = NaN;
+let lastIso = "";
+
+/**
+ * Formats a time as ISO 8601 in UTC, reusing the previous answer for the same millisecond
+ * (consecutive log rows usually share it).
+ *
+ * @param ms Milliseconds since the epoch.
+ * @returns E.g. `2026-11-21T12:00:00.123Z`.
+ */
+export function formatIsoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIsoMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+/** Escapes `\` and `"` so a request line can sit between quotes on one log line. */
+function quoteLine(line: string): string {
+  if (!line.includes('"') && !line.includes("\\")) return `"${line}"`;
+  return `"${line.replace(/[\\"]/g, (c) => "\\" + c)}"`;
+}
+
+/**
+ * Formats one `HTTPResponses.txt` entry: a `#` line naming time, client, server and request,
+ * then the head exactly as sent (its final empty line separates entries).
+ *
+ * @param record The response.
+ * @returns The entry text.
+ */
+export function formatResponseEntry(record: ResponseRecord): string {
+  if (record.head === null) return "";
+  return `# ${formatIsoTime(record.time)} ${formatEndpoint(record.client)} -> ${
+    formatEndpoint(record.server)
+  } ${quoteLine(record.requestLine)}\n${record.head}`;
+}
+
+/**
+ * Formats CSV rows (RFC 4180 quoting by `csv-stringify`), one per record.
+ *
+ * @param records The responses.
+ * @param withHeader Start with the column row (for a new file).
+ * @returns CSV text ending with a line break.
+ */
+export function formatCsvRows(records: readonly ResponseRecord[], withHeader = false): string {
+  let text = withHeader ? stringify([CSV_COLUMNS], CSV_OPTIONS) : "";
+  for (const record of records) {
+    // Times, addresses and numbers never need quoting; method, target and version come from
+    // the client and go through the CSV library whenever they hold a character it would quote.
+    text += `${formatIsoTime(record.time)},${record.server.ip},${record.server.port},` +
+      `${record.client.ip},${record.client.port},${record.connectionId},` +
+      `${record.requestOnConnection},${csvValue(record.method)},${csvValue(record.target)},` +
+      `${csvValue(record.version)},${record.status},${record.bodyBytes},` +
+      `${record.durationMs.toFixed(3)}\n`;
+  }
+  return text;
+}
+
+/** RFC 4180 with unix line ends; a lone CR is quoted too, as some spreadsheets break rows on it. */
+const CSV_OPTIONS = { eof: true, record_delimiter: "unix", quoted_match: /[\r;]/ } as const;
+
+/**
+ * Characters that make the CSV library quote a field: delimiter, quote, record delimiters, and
+ * the `;` spreadsheets use as delimiter in many locales (a cell `x;=1` must stay one text cell).
+ */
+const NEEDS_QUOTING = /[",;\r\n]/;
+
+/**
+ * A first character that makes a spreadsheet read a cell as a formula (OWASP CSV injection):
+ * `=HYPERLINK(...)` sent as a method must stay text when SocketOutput.csv is opened.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One client-controlled CSV field: a would-be formula gets a leading `'` (the spreadsheet
+ * convention for "text"; the lone `-` of an unparsed request is not a formula), then it is left
+ * as is when the library would not quote it, else the library quotes it.
+ *
+ * @param value The field as received.
+ * @returns The field as written.
+ */
+export function csvValue(value: string): string {
+  const safe = FORMULA_START.test(value) && value !== "-" ? "'" + value : value;
+  return NEEDS_QUOTING.test(safe) ? stringify([[safe]], { ...CSV_OPTIONS, eof: false }) : safe;
+}
+
+const STATUS_COLOURS: readonly [number, string][] = [[500, "31"], [400, "33"], [300, "36"], [
+  200,
+  "32",
+]];
+
+/**
+ * Formats the console access line of a response.
+ *
+ * @param record The response.
+ * @param colour Colour the status with ANSI codes (only on a terminal, never with NO_COLOR).
+ * @returns One line without a line break.
+ */
+export function formatAccessLine(record: ResponseRecord, colour: boolean): string {
+  const code = STATUS_COLOURS.find(([min]) => record.status >= min)?.[1] ?? "0";
+  const status = colour ? `\x1b[${code}m${record.status}\x1b[0m` : String(record.status);
+  return `${formatIsoTime(record.time)} ${formatEndpoint(record.client)} ${
+    quoteLine(record.requestLine)
+  } ${status} ${record.bodyBytes} ${record.durationMs.toFixed(1)}ms`;
+}
+
+/** What the logs can say about a request that could not be parsed. */
+export interface UnparsedRequest {
+  readonly requestLine: string;
+  readonly method: string;
+  readonly target: string;
+  readonly version: string;
+}
+
+/**
+ * Salvages a printable request line from bytes that failed to parse: the first line, cut to
+ * {@linkcode MAX_LOGGED_LINE_CHARS}, with non-printable bytes as `\xHH` so hostile bytes cannot
+ * forge log lines or terminal escapes.
+ *
+ * @param bytes What the client sent.
+ * @returns The excerpt, and method/target/version when it has three parts, else `-`.
+ */
+export function describeUnparsed(bytes: Uint8Array): UnparsedRequest {
+  let start = 0;
+  while (bytes[start] === 0x0d || bytes[start] === 0x0a) start++;
+  let line = "";
+  for (let i = start; i < bytes.length && line.length < MAX_LOGGED_LINE_CHARS; i++) {
+    const b = bytes[i];
+    if (b === 0x0d || b === 0x0a) break;
+    line += b >= 0x20 && b < 0x7f
+      ? String.fromCharCode(b)
+      : `\\x${b.toString(16).padStart(2, "0")}`;
+  }
+  const parts = line.split(" ");
+  return parts.length === 3 && parts.every((p) => p !== "")
+    ? { requestLine: line, method: parts[0], target: parts[1], version: parts[2] }
+    : { requestLine: line, method: "-", target: "-", version: "-" };
+}
