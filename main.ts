@@ -5,7 +5,8 @@
  */
 
 import { ClientError, get } from "./src/client/get.ts";
-import { GET_HELP, HELP, parseCli, type ServeCommand } from "./src/cli/args.ts";
+import { parseCli, type ServeCommand } from "./src/cli/args.ts";
+import { GET_HELP, HELP } from "./src/cli/help.ts";
 import { chooseRoot, startServer, StartupError } from "./src/cli/startup.ts";
 import { VERSION } from "./src/version.ts";
 

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { bracketHost, unbracketHost } from "../http/authority.ts";
 import { parseArgs } from "node:util";
 import type { GetOptions } from "../client/get.ts";
 import type { ServeOptions } from "../server/serve.ts";
@@ -16,7 +17,6 @@ import {
   MAX_TIMEOUT_S,
   MAX_WORKERS,
 } from "../limits.ts";
-import { VERSION } from "../version.ts";
 
 /** Port used when none is given. */
 export const DEFAULT_PORT = 8080;
@@ -78,43 +78,6 @@ export type Command =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | { readonly kind: "error"; readonly message: string; readonly exitCode: 2 };
-
-/** The help text printed by `--help`. */
-export const HELP = `sockserve ${VERSION}: serve a folder over HTTP/1.1, logging every response.
-
-Usage:
-  sockserve [serve] [options] [port]
-  sockserve get [host] [port] [path] | get URL    (see sockserve get --help)
-
-Options:
-  -p, --port N            Port to listen on, 0-65535; 0 picks a free one (default ${DEFAULT_PORT}).
-                          A bare number is the port too: "sockserve 8000".
-  -d, --root DIR          Folder to serve (default ${DEFAULT_ROOT}); also --document-root DIR.
-      --host ADDR         Address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 or :: to expose).
-      --log-dir DIR       Folder for HTTPResponses.txt and SocketOutput.csv (default ${DEFAULT_LOG_DIR}).
-      --header-timeout S  Seconds to receive a complete request head, else 408 (default ${DEFAULT_HEADER_TIMEOUT_S}).
-      --body-timeout S    Seconds to receive a whole request body, else close (default: the
-                          header timeout).
-      --idle-timeout S    Seconds a keep-alive connection may idle (default ${DEFAULT_IDLE_TIMEOUT_S}).
-      --protocol 1.0|1.1  1.0 closes every connection after one response (default 1.1).
-      --allow-stop        Let GET /STOP from this machine stop the server.
-      --listing           List directories that have no index.html (HTML, or JSON on Accept).
-      --dotfiles allow|deny  Serve and list names starting with a dot (default deny: 404).
-      --cache-control V   Cache-Control value for file responses (default none).
-      --cors              Add Access-Control-Allow-Origin: * to every response.
-      --any-host          On loopback, answer any Host header (behind a reverse proxy); by
-                          default only this machine's names (localhost, 127.x, ::1) get answers.
-      --workers N|auto    Serve with N isolates sharing the port (auto: one per CPU; Linux,
-                          needs --unstable-net; default 1).
-      --max-connections N Open connections at most; more wait in the kernel's queue until one
-                          closes (default: the open-file limit minus a reserve).
-  -q, --quiet             No access lines on the console.
-  -v, --verbose           Also print connection events.
-  -h, --help              Show this help.
-  -V, --version           Show the version.
-
-Logs are appended in the log dir; stop with Ctrl+C (or SIGTERM): in-flight responses finish and
-the logs are flushed first.`;
 
 function fail(message: string): Command {
   return { kind: "error", message, exitCode: 2 };
@@ -260,7 +223,7 @@ export function parseCli(
     kind: "serve",
     port,
     root,
-    host: host.replace(/^\[(.*)\]$/, "$1"),
+    host: unbracketHost(host),
     logDir,
     headerTimeoutS,
     bodyTimeoutS,
@@ -313,28 +276,8 @@ function parseSeconds(text: string | undefined, fallback: number): number | null
  * @returns E.g. `http://127.0.0.1:8080/`.
  */
 export function formatServerUrl(host: string, port: number): string {
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+  return `http://${bracketHost(host)}:${port}/`;
 }
-
-/** The help text of `sockserve get`. */
-export const GET_HELP =
-  `sockserve get: fetch a URL over raw TCP with sockserve's own HTTP/1.1 parser.
-
-Usage:
-  sockserve get [host] [port] [path]     defaults 127.0.0.1, ${DEFAULT_PORT}, /
-  sockserve get http://host:port/path
-
-Options:
-  -I, --head          Send HEAD instead of GET.
-  -o, --output FILE   Write the body to FILE (removed again if the body arrives incomplete).
-  -H, --header 'N: V' Add a request header; repeatable.
-      --timeout S     Seconds without progress before giving up (default ${DEFAULT_GET_TIMEOUT_S}).
-  -v, --verbose       Show the request sent (on stderr).
-      --raw           Print the response bytes exactly as received.
-  -k, --keep N        Send N requests on one persistent connection and report each.
-  -h, --help          Show this help.
-
-Exit codes: 0 for 2xx/3xx, 1 for 4xx/5xx, 2 for usage, connection or protocol errors.`;
 
 /**
  * Parses the arguments after \`get\`.
@@ -382,7 +325,7 @@ export function parseGetArgs(args: readonly string[]): Command {
     if (url.protocol !== "http:") {
       return fail(`Only http:// URLs are supported, got "${url.protocol}"`);
     }
-    host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    host = unbracketHost(url.hostname);
     portText = url.port || "80";
     path = url.pathname + url.search;
   } else {

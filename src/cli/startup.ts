@@ -5,6 +5,7 @@
  * @module
  */
 
+import { bracketHost } from "../http/authority.ts";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_MAX_CONNECTIONS, FD_RESERVE } from "../limits.ts";
 import { DEFAULT_ROOT, formatServerUrl, type ServeCommand } from "./args.ts";
@@ -102,7 +103,7 @@ export function checkPermissions(command: ServeCommand): void {
     );
   }
   // Deno names IPv6 hosts in brackets, as URLs do.
-  const host = command.host.includes(":") ? `[${command.host}]` : command.host;
+  const host = bracketHost(command.host);
   let netMissing: boolean;
   try {
     netMissing = missing({ name: "net", host });

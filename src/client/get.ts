@@ -9,6 +9,8 @@
  * @module
  */
 
+import { bracketHost } from "../http/authority.ts";
+import { writeAll } from "../io/full_io.ts";
 import { CLIENT_READ_BUFFER_BYTES, PROGRESS_INTERVAL_MS, SNIFF_BYTES } from "../limits.ts";
 import { CHUNKED_START, type ChunkedState, decodeChunked } from "../http/chunked.ts";
 import type { Header } from "../http/head.ts";
@@ -63,7 +65,7 @@ const encoder = new TextEncoder();
  * @returns The request text.
  */
 export function formatRequest(options: GetOptions, keepAlive: boolean): string {
-  const authority = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const authority = bracketHost(options.host);
   const host = options.port === 80 ? authority : `${authority}:${options.port}`;
   const user = new Set(options.headers.map(([name]) => name.toLowerCase()));
   const fields: Header[] = [];
@@ -269,11 +271,9 @@ export async function get(options: GetOptions, io: ClientIo): Promise<number> {
   const conn = await connect(options);
   try {
     const peer = conn.remoteAddr as Deno.NetAddr;
-    const out = (text: string) => io.stdout.write(encoder.encode(text));
-    const peerText = peer.hostname.includes(":")
-      ? `[${peer.hostname}]:${peer.port}`
-      : `${peer.hostname}:${peer.port}`;
-    if (options.raw) await io.stderr.write(encoder.encode(`Server address: ${peerText}\n`));
+    const out = (text: string) => writeAll(io.stdout, encoder.encode(text));
+    const peerText = `${bracketHost(peer.hostname)}:${peer.port}`;
+    if (options.raw) await writeAll(io.stderr, encoder.encode(`Server address: ${peerText}\n`));
     else await out(`Server address: ${peerText}\n`);
     const reader = new ResponseReader(
       conn,
@@ -286,7 +286,7 @@ export async function get(options: GetOptions, io: ClientIo): Promise<number> {
       const request = formatRequest(options, i < rounds);
       if (options.verbose) {
         const shown = request.trimEnd().split("\r\n").map((line) => `> ${line}\n`).join("");
-        await io.stderr.write(encoder.encode(shown + ">\n"));
+        await writeAll(io.stderr, encoder.encode(shown + ">\n"));
       }
       await writeAll(conn, encoder.encode(request));
       const head = await reader.readHead();
@@ -422,7 +422,8 @@ async function download(
       const now = performance.now();
       if (progress && now - lastDraw >= PROGRESS_INTERVAL_MS) {
         lastDraw = now;
-        await io.stderr.write(
+        await writeAll(
+          io.stderr,
           encoder.encode(`\r\x1b[K${formatProgress(received, total, now - started)}`),
         );
       }
@@ -434,18 +435,10 @@ async function download(
       const line = ok
         ? `\r\x1b[K${formatProgress(received, total, performance.now() - started)}\n`
         : "\n";
-      await io.stderr.write(encoder.encode(line));
+      await writeAll(io.stderr, encoder.encode(line));
     }
     if (!ok) await Deno.remove(path).catch(() => {});
   }
-}
-
-async function writeAll(
-  target: { write(bytes: Uint8Array): Promise<number> },
-  bytes: Uint8Array,
-): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await target.write(bytes.subarray(written));
 }
 
 function concat(pieces: readonly Uint8Array[]): Uint8Array {

@@ -217,3 +217,13 @@ export function unmapAddress(ip: string): string {
 export function bracketHost(host: string): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
+
+/**
+ * Removes the brackets of an IPv6 literal (`[::1]` → `::1`); anything else is returned as is.
+ *
+ * @param host A host as written in a URL or on the command line.
+ * @returns The bare address or name.
+ */
+export function unbracketHost(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}

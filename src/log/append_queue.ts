@@ -6,6 +6,8 @@
  * @module
  */
 
+import { writeAll } from "../io/full_io.ts";
+
 /**
  * One log file's bytes waiting to be appended, as chunks, and how much of the first chunk the
  * file already holds. A failed or partial write keeps exactly the bytes not yet written.
@@ -63,12 +65,10 @@ export class AppendQueue {
    */
   async drainTo(file: AppendFile): Promise<void> {
     while (this.#chunks.length > 0) {
-      const chunk = this.#chunks[0];
-      while (this.#offset < chunk.length) {
-        const n = await file.write(chunk.subarray(this.#offset));
+      await writeAll(file, this.#chunks[0].subarray(this.#offset), (n) => {
         this.#offset += n;
         this.#pending -= n;
-      }
+      });
       this.#chunks.shift();
       this.#offset = 0;
     }

@@ -26,6 +26,7 @@ import {
   MAX_CACHE_PATHS,
   MAX_CACHED_FILE_BYTES,
 } from "../limits.ts";
+import { ShortReadError } from "../io/full_io.ts";
 import type { FileStat, OpenFile } from "./opener.ts";
 import { describeFile, type Representation, WireCache } from "./representation.ts";
 import { contentTypeFor } from "../http/media_types.ts";
@@ -195,17 +196,13 @@ export class FileCache {
       entry = undefined;
     }
     if (entry === undefined) {
-      let bytes: Uint8Array;
+      const bytes = new Uint8Array(stat.size);
       try {
-        bytes = new Uint8Array(stat.size);
-        let filled = 0;
-        while (filled < bytes.length) {
-          const n = await file.read(bytes.subarray(filled), filled);
-          if (n === 0) break;
-          filled += n;
-        }
+        await file.readExactly(bytes, 0);
+      } catch (error) {
         // The file shrank while being read: serve nothing from this attempt.
-        if (filled < bytes.length) return null;
+        if (error instanceof ShortReadError) return null;
+        throw error;
       } finally {
         file.close();
       }

@@ -30,6 +30,7 @@ import {
 } from "../log/format.ts";
 import { type LogSink } from "../log/sink.ts";
 import { parseRequestHead, type RequestHead } from "../http/request.ts";
+import { writeAll } from "../io/full_io.ts";
 import { makeRoom } from "../io/read_buffer.ts";
 import { type Sink, writeReply } from "./body_writer.ts";
 import type { ErrorOptions } from "./error_pages.ts";
@@ -424,14 +425,11 @@ export class Connection implements Sink {
     return this.#writeAll(bytes);
   }
 
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < bytes.length) {
-      const n = await this.#conn.write(bytes.subarray(offset));
-      offset += n;
+  #writeAll(bytes: Uint8Array): Promise<void> {
+    return writeAll(this.#conn, bytes, (n) => {
       this.#written += n;
       this.#deadline = deadlineAfterSend(this.#deadline, this.#clock(), n, this.#options.timeouts);
-    }
+    });
   }
 }
 

@@ -30,6 +30,7 @@
  */
 
 import fs from "node:fs";
+import { readExactly } from "../io/full_io.ts";
 import { classifyFsError, type Refusal } from "./fs_errors.ts";
 import { IS_WINDOWS, SEP } from "../platform.ts";
 import { isHiddenName, relativeInside, type Root } from "./resolver.ts";
@@ -141,13 +142,8 @@ export class OpenFile {
    * @param buf Where to put the bytes.
    * @param position Offset in the file.
    */
-  async readExactly(buf: Uint8Array, position: number): Promise<void> {
-    let filled = 0;
-    while (filled < buf.length) {
-      const n = await this.read(buf.subarray(filled), position + filled);
-      if (n === 0) throw new Error("File ended before its announced length");
-      filled += n;
-    }
+  readExactly(buf: Uint8Array, position: number): Promise<void> {
+    return readExactly((target, filled) => this.read(target, position + filled), buf);
   }
 
   /** Closes the descriptor; later calls do nothing. */

@@ -12,6 +12,7 @@
  */
 
 import { isLoopbackAddress, unmapAddress } from "../http/authority.ts";
+import { writeAll } from "../io/full_io.ts";
 import type { RequestHead } from "../http/request.ts";
 import {
   ACCEPT_RETRY_MS,
@@ -265,8 +266,6 @@ function endpointOf(addr: Deno.Addr): Endpoint {
 
 const stdoutEncoder = new TextEncoder();
 
-async function writeStdout(text: string): Promise<void> {
-  const bytes = stdoutEncoder.encode(text);
-  let written = 0;
-  while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+function writeStdout(text: string): Promise<void> {
+  return writeAll(Deno.stdout, stdoutEncoder.encode(text));
 }
