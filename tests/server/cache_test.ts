@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { FileCache } from "../../src/server/cache.ts";
 import { openInside } from "../../src/server/opener.ts";
 import { joinInside, type Root } from "../../src/server/resolver.ts";
-import { exchange, makeTree, residentBytes, startServer } from "../helpers.ts";
+import { exchange, get, makeTree, request, residentBytes, startServer } from "../helpers.ts";
 
 /** Every path of `length` link names over `links` (e.g. a/b/a/…), ending in `file`. */
 function linkPaths(links: readonly string[], length: number, file: string): string[][] {
@@ -94,3 +94,79 @@ Deno.test(
     assert.ok(grown < 100 * 1024 * 1024, `grew by ${Math.round(grown / 1024)} KiB`);
   },
 );
+
+Deno.test("a cached file changed on disk is served fresh on the next request", async () => {
+  const root = await makeTree({ "a.txt": "version one" });
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal((await request(server.port, get("/a.txt"))).body, "version one");
+  assert.equal((await request(server.port, get("/a.txt"))).body, "version one");
+  await Deno.writeTextFile(`${root}/a.txt`, "version two"); // same length, same second
+  assert.equal((await request(server.port, get("/a.txt"))).body, "version two");
+});
+
+Deno.test("a cached file replaced by a new file (rename over it) is served fresh", async () => {
+  const root = await makeTree({ "a.txt": "old", "next.txt": "new!" });
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal((await request(server.port, get("/a.txt"))).body, "old");
+  await Deno.rename(`${root}/next.txt`, `${root}/a.txt`);
+  assert.equal((await request(server.port, get("/a.txt"))).body, "new!");
+});
+
+Deno.test("a cached file that is deleted is 404 on the next request", async () => {
+  const root = await makeTree({ "a.txt": "here" });
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal((await request(server.port, get("/a.txt"))).status, 200);
+  await Deno.remove(`${root}/a.txt`);
+  assert.equal((await request(server.port, get("/a.txt"))).status, 404);
+});
+
+Deno.test("a cached file replaced by a symlink out of the root is refused, not served from memory", async () => {
+  const root = await makeTree({ "a.txt": "inside" });
+  const outside = await makeTree({ "secret.txt": "SECRET" });
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal((await request(server.port, get("/a.txt"))).body, "inside");
+  await Deno.remove(`${root}/a.txt`);
+  await Deno.symlink(`${outside}/secret.txt`, `${root}/a.txt`);
+  const res = await request(server.port, get("/a.txt"));
+  assert.equal(res.status, 404);
+  assert.ok(!res.body.includes("SECRET"));
+});
+
+Deno.test("a cached directory index follows changes to index.html", async () => {
+  const root = await makeTree({ "d/index.html": "first" });
+  await using server = await startServer({ root, args: ["--quiet", "--listing"] });
+  assert.equal((await request(server.port, get("/d/"))).body, "first");
+  await Deno.remove(`${root}/d/index.html`);
+  const listing = await request(server.port, get("/d/"));
+  assert.equal(listing.status, 200);
+  assert.match(listing.body, /Index of \/d\//);
+});
+
+Deno.test("a cached file moved out of the root and symlinked back is refused, not served from memory", async () => {
+  const root = await makeTree({ "pub.txt": "was public" });
+  const outside = await Deno.realPath(await Deno.makeTempDir());
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal((await request(server.port, get("/pub.txt"))).body, "was public");
+  await Deno.rename(`${root}/pub.txt`, `${outside}/pub.txt`);
+  await Deno.symlink(`${outside}/pub.txt`, `${root}/pub.txt`);
+  assert.equal((await request(server.port, get("/pub.txt"))).status, 404);
+});
+
+Deno.test("a cached file renamed to a dotfile and symlinked back is hidden, not served from memory", async () => {
+  const root = await makeTree({ "pub.txt": "was public" });
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal((await request(server.port, get("/pub.txt"))).body, "was public");
+  await Deno.rename(`${root}/pub.txt`, `${root}/.hidden`);
+  await Deno.symlink(".hidden", `${root}/pub.txt`);
+  assert.equal((await request(server.port, get("/pub.txt"))).status, 404);
+});
+
+Deno.test("a cached file whose folder is moved out of the root and symlinked back is refused", async () => {
+  const root = await makeTree({ "dir/f.txt": "in a folder" });
+  const outside = await Deno.realPath(await Deno.makeTempDir());
+  await using server = await startServer({ root, args: ["--quiet"] });
+  assert.equal((await request(server.port, get("/dir/f.txt"))).body, "in a folder");
+  await Deno.rename(`${root}/dir`, `${outside}/dir`);
+  await Deno.symlink(`${outside}/dir`, `${root}/dir`);
+  assert.equal((await request(server.port, get("/dir/f.txt"))).status, 404);
+});

@@ -129,27 +129,32 @@ Deno.test("a missing file is 404 with a small HTML page", async () => {
   assert.match(res.body, /<h1>404 Not Found<\/h1>/);
 });
 
-Deno.test("traversal attempts end as 400 or 404 and never reveal a file outside the root", async () => {
-  const root = await site();
-  await Deno.writeTextFile(`${root}/../sockserve-outside-secret.txt`, "SECRET").catch(() => {});
+Deno.test("traversal attempts get exactly 400 or 404 and never reveal the file beside the root", async () => {
+  const base = await makeTree({ "sockserve-outside-secret.txt": "SECRET" });
+  const root = `${base}/root`;
+  await Deno.mkdir(root);
+  for (const [name, content] of Object.entries({ "sub/a.txt": "a", ".secret": "dotfile" })) {
+    await Deno.mkdir(`${root}/${name}`.replace(/\/[^/]*$/, ""), { recursive: true });
+    await Deno.writeTextFile(`${root}/${name}`, content);
+  }
   await using server = await startServer({ root, args: ["--quiet"] });
-  const attacks = [
-    "/../sockserve-outside-secret.txt",
-    "/%2e%2e/sockserve-outside-secret.txt",
-    "/%2E%2E%2Fsockserve-outside-secret.txt",
-    "/sub/../../sockserve-outside-secret.txt",
-    "/%252e%252e/sockserve-outside-secret.txt",
-    "/..%5csockserve-outside-secret.txt",
-    "/%00/etc/passwd",
-    "/.secret",
-    "/.git/config",
-    "/%2esecret",
-    "/sub/%2e%2e/.secret",
-    "/etc/passwd",
+  const attacks: [string, 400 | 404][] = [
+    ["/../sockserve-outside-secret.txt", 400],
+    ["/%2e%2e/sockserve-outside-secret.txt", 400],
+    ["/%2E%2E%2Fsockserve-outside-secret.txt", 400],
+    ["/sub/../../sockserve-outside-secret.txt", 400],
+    ["/%252e%252e/sockserve-outside-secret.txt", 404], // decoded once: a name "%2e%2e"
+    ["/..%5csockserve-outside-secret.txt", 400],
+    ["/%00/etc/passwd", 400],
+    ["/.secret", 404],
+    ["/.git/config", 404],
+    ["/%2esecret", 404],
+    ["/sub/%2e%2e/.secret", 404],
+    ["/etc/passwd", 404],
   ];
-  for (const path of attacks) {
+  for (const [path, status] of attacks) {
     const res = await request(server.port, get(path));
-    assert.ok([400, 404].includes(res.status), `${path} → ${res.status}`);
+    assert.equal(res.status, status, path);
     assert.ok(!res.body.includes("SECRET") && !res.body.includes("dotfile"), path);
   }
 });
@@ -632,4 +637,51 @@ Deno.test("a request body dripped a byte at a time is cut off at the header time
   }
   await reading;
   assert.ok(drips < 30, `the connection was still open after ${drips} drips`);
+});
+
+Deno.test("10,000 idle keep-alive connections are held and the server still answers", {
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  const root = await makeTree({ "a.txt": "a" });
+  await using server = await startServer({
+    root,
+    args: ["--quiet", "--idle-timeout", "120", "--header-timeout", "120"],
+  });
+  // Raise the soft fd limit of both processes to the hard limit (which root here cannot exceed).
+  const hard = Number(
+    new TextDecoder().decode(
+      (await new Deno.Command("sh", { args: ["-c", "ulimit -Hn"] }).output()).stdout,
+    ).trim(),
+  );
+  assert.ok(hard >= 10_100, `the hard fd limit (${hard}) is too low for 10,000 connections`);
+  const raise = (pid: number) =>
+    new Deno.Command("prlimit", { args: [`--nofile=${hard}:${hard}`, "--pid", String(pid)] })
+      .output();
+  assert.ok((await raise(server.process.pid)).success);
+  assert.ok((await raise(Deno.pid)).success);
+  const rss = () => residentBytes(server.process.pid);
+  const before = await rss();
+  const idle: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 10_000; i++) {
+      idle.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+      // Every connection has served a request, so it is a real keep-alive connection.
+      if (i % 1000 === 0) {
+        const conn = idle[idle.length - 1];
+        await conn.write(
+          new TextEncoder().encode("GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+        );
+        const buf = new Uint8Array(1024);
+        assert.ok((await conn.read(buf))! > 0);
+      }
+    }
+    assert.equal((await request(server.port, get("/a.txt"))).body, "a");
+    const grown = (await rss()) - before;
+    assert.ok(
+      grown < 100 * 1024 * 1024,
+      `server memory grew by ${grown} bytes for 10,000 connections`,
+    );
+  } finally {
+    for (const conn of idle) conn.close();
+  }
 });

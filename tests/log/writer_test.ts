@@ -1,23 +1,19 @@
 /**
- * The logs: pure formatting of both files and the console line, and the batched writer.
+ * The log writer (src/log/writer.ts): appending both files, warnings, the console, a full disk and a deleted file, on an injected disk and a real tmpfs.
  */
 
 import assert from "node:assert/strict";
-import { type AppendFile, csvRowStart, responseEntryStart } from "../../src/log/append_queue.ts";
+import { type AppendFile } from "../../src/log/append_queue.ts";
 import {
   CSV_COLUMNS,
-  describeUnparsed,
-  formatAccessLine,
   formatCsvRows,
-  formatEndpoint,
   formatResponseEntry,
-  NOT_SENT,
   type ResponseRecord,
   RESPONSES_FILE,
   SOCKETS_FILE,
 } from "../../src/log/format.ts";
 import { type LogFiles, LogWriter } from "../../src/log/writer.ts";
-import { bytes, exchange, get, makeTree, startServer } from "../helpers.ts";
+import { exchange, get, makeTree, startServer } from "../helpers.ts";
 
 const HEAD = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
 
@@ -39,61 +35,6 @@ function record(overrides: Partial<ResponseRecord> = {}): ResponseRecord {
     ...overrides,
   };
 }
-
-Deno.test("formatResponseEntry() writes a # line with time, both endpoints and the request, then the exact head", () => {
-  assert.equal(
-    formatResponseEntry(record()),
-    `# 2026-11-21T12:00:00.123Z 127.0.0.1:50000 -> 127.0.0.1:8080 "GET /index.html HTTP/1.1"\n${HEAD}`,
-  );
-});
-
-Deno.test("formatResponseEntry() escapes quotes and backslashes in the request line", () => {
-  const entry = formatResponseEntry(record({ requestLine: 'GET /a"b\\c HTTP/1.1' }));
-  assert.ok(entry.includes('"GET /a\\"b\\\\c HTTP/1.1"'));
-});
-
-Deno.test("formatEndpoint() brackets IPv6 addresses", () => {
-  assert.equal(formatEndpoint({ ip: "::1", port: 80 }), "[::1]:80");
-  assert.equal(formatEndpoint({ ip: "10.0.0.1", port: 80 }), "10.0.0.1:80");
-});
-
-Deno.test("formatCsvRows() writes the column row for a new file and one row per response", () => {
-  const text = formatCsvRows([record()], true);
-  assert.equal(
-    text,
-    `${
-      CSV_COLUMNS.join(",")
-    }\n2026-11-21T12:00:00.123Z,127.0.0.1,8080,127.0.0.1,50000,3,2,GET,/index.html,HTTP/1.1,200,5,1.235\n`,
-  );
-  assert.equal(formatCsvRows([record(), record()]).split("\n").length, 3);
-});
-
-Deno.test("formatCsvRows() quotes commas, quotes and line breaks (RFC 4180)", () => {
-  const text = formatCsvRows([record({ target: '/a,b"c' })]);
-  assert.ok(text.includes(',"/a,b""c",'), text);
-});
-
-Deno.test("formatAccessLine() colours the status only when asked", () => {
-  const plain = formatAccessLine(record({ status: 404 }), false);
-  assert.equal(
-    plain,
-    '2026-11-21T12:00:00.123Z 127.0.0.1:50000 "GET /index.html HTTP/1.1" 404 5 1.2ms',
-  );
-  assert.ok(formatAccessLine(record({ status: 404 }), true).includes("\x1b[33m404\x1b[0m"));
-});
-
-Deno.test("describeUnparsed() keeps a printable excerpt of a broken request", () => {
-  assert.deepEqual(describeUnparsed(bytes("GET /x HTTP/9.9\r\nHost: a\r\n")), {
-    requestLine: "GET /x HTTP/9.9",
-    method: "GET",
-    target: "/x",
-    version: "HTTP/9.9",
-  });
-  const hostile = describeUnparsed(bytes('\x1b[31mEVIL\0 "x\r\n'));
-  assert.equal(hostile.requestLine, '\\x1b[31mEVIL\\x00 "x');
-  assert.equal(hostile.method, "-");
-  assert.equal(describeUnparsed(bytes("A".repeat(1000))).requestLine.length, 200);
-});
 
 Deno.test("LogWriter appends both files, writes the CSV column row once, across writers", async () => {
   const dir = await Deno.makeTempDir();
@@ -141,50 +82,94 @@ Deno.test("LogWriter sends console lines to its console sink in order", async ()
   assert.deepEqual(seen, ["one\ntwo\n"]);
 });
 
-/** The row as csv-stringify would write it, field by field in CSV_COLUMNS order. */
-function libraryRow(r: ResponseRecord, stringify: (rows: unknown[][], options: object) => string) {
-  const fields = [
-    new Date(r.time).toISOString(),
-    r.server.ip,
-    r.server.port,
-    r.client.ip,
-    r.client.port,
-    r.connectionId,
-    r.requestOnConnection,
-    r.method,
-    r.target,
-    r.version,
-    r.status,
-    r.bodyBytes,
-    r.durationMs.toFixed(3),
-  ];
-  return stringify([fields], { eof: true, record_delimiter: "unix", quoted_match: /[\r;]/ });
-}
-
-Deno.test("formatCsvRows() writes exactly what csv-stringify writes for every field shape", async (t) => {
-  const { stringify } = await import("csv-stringify/sync");
-  const targets = [
-    "/plain",
-    "/a,b",
-    '/q"uote',
-    "/line\nbreak",
-    "/cr\rx",
-    " /spaces ",
-    "",
-    "/=cmd|' /C calc'!A0",
-    "/caf\u00e9",
-    '","',
-  ];
-  for (const target of targets) {
-    await t.step(JSON.stringify(target), () => {
-      const r = record({ target, method: target === "" ? "" : "GET" });
-      assert.equal(
-        formatCsvRows([r]),
-        libraryRow(r, stringify),
-      );
-    });
-  }
+Deno.test("LogWriter resumes after a full disk exactly where each file stopped: every entry once, none torn", async () => {
+  const disk = new SmallDisk(5000);
+  const warnings: string[] = [];
+  const writer = new LogWriter("/logs", { open: disk.opener(), warn: (m) => warnings.push(m) });
+  const records = Array.from({ length: 60 }, (_, i) => record({ connectionId: i + 1 }));
+  for (const r of records.slice(0, 30)) writer.record(r);
+  await writer.flush(); // fills the disk part-way through an entry
+  assert.equal(disk.used, 5000);
+  for (const r of records.slice(30)) writer.record(r);
+  await writer.flush(); // still full: nothing more, nothing lost
+  disk.capacity = Infinity; // space freed
+  await writer.flush();
+  assert.equal(
+    disk.text(RESPONSES_FILE),
+    records.map((r) => formatResponseEntry(r)).join(""),
+  );
+  assert.equal(disk.text(SOCKETS_FILE), formatCsvRows(records, true));
+  assert.equal(warnings.length, 2, warnings.join("\n"));
+  await writer.close();
 });
+
+Deno.test("LogWriter starts a partly written entry over when its file was deleted meanwhile", async () => {
+  const disk = new SmallDisk(700);
+  const writer = new LogWriter("/logs", { open: disk.opener(), warn: () => {} });
+  const records = Array.from({ length: 6 }, (_, i) => record({ connectionId: i + 1 }));
+  for (const r of records) writer.record(r);
+  await writer.flush(); // HTTPResponses.txt holds a torn entry now
+  const written = disk.text(RESPONSES_FILE);
+  disk.files.clear(); // the operator deletes the logs to free space
+  disk.capacity = Infinity;
+  await writer.flush();
+  const entries = records.map((r) => formatResponseEntry(r));
+  // The entries written whole before are gone with the old file; the torn one starts over.
+  const whole = entries.filter((_, i) => entries.slice(0, i + 1).join("").length <= written.length);
+  assert.equal(disk.text(RESPONSES_FILE), entries.slice(whole.length).join(""));
+  assert.match(disk.text(SOCKETS_FILE), /^time,server_ip/);
+  await writer.close();
+});
+
+Deno.test(
+  "a full log disk that frees up leaves every response in both logs exactly once, none torn",
+  {
+    ignore: Deno.build.os !== "linux",
+  },
+  async (t) => {
+    const logDir = await Deno.makeTempDir({ prefix: "sockserve-tmpfs-" });
+    const mount = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=256k", "tmpfs", logDir],
+      stderr: "piped",
+    }).output().catch(() => null);
+    if (mount === null || !mount.success) {
+      console.log(`skipped: cannot mount a small tmpfs here (needs root): ${logDir}`);
+      return;
+    }
+    try {
+      const root = await makeTree({ "a.txt": "a" });
+      await using server = await startServer({ root, logDir, args: ["--quiet"] });
+      // Leave about 8 KiB free, then send far more log text than that.
+      await Deno.writeFile(`${logDir}/filler`, new Uint8Array(248 * 1024)).catch(() => {});
+      const requests = 200;
+      await t.step("fill the disk", async () => {
+        for (let i = 0; i < requests / 2; i++) await exchange(server.port, get("/a.txt"));
+        await new Promise((resolve) => setTimeout(resolve, 500)); // let a flush fail part-way
+      });
+      await Deno.remove(`${logDir}/filler`);
+      for (let i = 0; i < requests / 2; i++) await exchange(server.port, get("/a.txt"));
+      assert.equal((await server.stop()).code, 0);
+      const csv = (await Deno.readTextFile(`${logDir}/${SOCKETS_FILE}`)).trimEnd().split("\n");
+      assert.equal(csv[0], CSV_COLUMNS.join(","));
+      const rows = csv.slice(1);
+      assert.equal(rows.length, requests, "one row per response");
+      for (const row of rows) assert.equal(row.split(",").length, CSV_COLUMNS.length, row);
+      const ids = new Set(rows.map((row) => row.split(",")[5]));
+      assert.equal(ids.size, requests, "no row twice");
+      const entries = (await Deno.readTextFile(`${logDir}/${RESPONSES_FILE}`)).split("\r\n\r\n");
+      assert.equal(entries.pop(), "");
+      assert.equal(entries.length, requests);
+      for (const entry of entries) {
+        assert.match(
+          entry,
+          /^# \S+ \S+ -> \S+ "GET \/a\.txt HTTP\/1\.1"\nHTTP\/1\.1 200 OK\r\n/,
+        );
+      }
+    } finally {
+      await new Deno.Command("umount", { args: [logDir] }).output();
+    }
+  },
+);
 
 /** A disk in memory that can fill up: writes stop part-way at the capacity, then fail. */
 class SmallDisk {
@@ -240,131 +225,3 @@ class SmallDisk {
     };
   }
 }
-
-Deno.test("LogWriter resumes after a full disk exactly where each file stopped: every entry once, none torn", async () => {
-  const disk = new SmallDisk(5000);
-  const warnings: string[] = [];
-  const writer = new LogWriter("/logs", { open: disk.opener(), warn: (m) => warnings.push(m) });
-  const records = Array.from({ length: 60 }, (_, i) => record({ connectionId: i + 1 }));
-  for (const r of records.slice(0, 30)) writer.record(r);
-  await writer.flush(); // fills the disk part-way through an entry
-  assert.equal(disk.used, 5000);
-  for (const r of records.slice(30)) writer.record(r);
-  await writer.flush(); // still full: nothing more, nothing lost
-  disk.capacity = Infinity; // space freed
-  await writer.flush();
-  assert.equal(
-    disk.text(RESPONSES_FILE),
-    records.map((r) => formatResponseEntry(r)).join(""),
-  );
-  assert.equal(disk.text(SOCKETS_FILE), formatCsvRows(records, true));
-  assert.equal(warnings.length, 2, warnings.join("\n"));
-  await writer.close();
-});
-
-Deno.test("LogWriter starts a partly written entry over when its file was deleted meanwhile", async () => {
-  const disk = new SmallDisk(700);
-  const writer = new LogWriter("/logs", { open: disk.opener(), warn: () => {} });
-  const records = Array.from({ length: 6 }, (_, i) => record({ connectionId: i + 1 }));
-  for (const r of records) writer.record(r);
-  await writer.flush(); // HTTPResponses.txt holds a torn entry now
-  const written = disk.text(RESPONSES_FILE);
-  disk.files.clear(); // the operator deletes the logs to free space
-  disk.capacity = Infinity;
-  await writer.flush();
-  const entries = records.map((r) => formatResponseEntry(r));
-  // The entries written whole before are gone with the old file; the torn one starts over.
-  const whole = entries.filter((_, i) => entries.slice(0, i + 1).join("").length <= written.length);
-  assert.equal(disk.text(RESPONSES_FILE), entries.slice(whole.length).join(""));
-  assert.match(disk.text(SOCKETS_FILE), /^time,server_ip/);
-  await writer.close();
-});
-
-Deno.test("csvRowStart() and responseEntryStart() find the record a byte belongs to", () => {
-  const csv = bytes("a,b\nc,d\ne,f\n");
-  assert.equal(csvRowStart(csv, 0), 0);
-  assert.equal(csvRowStart(csv, 5), 4);
-  assert.equal(csvRowStart(csv, 8), 8);
-  const entries = bytes(`# x\n${HEAD}# y\n${HEAD}`);
-  const second = 4 + HEAD.length;
-  assert.equal(responseEntryStart(entries, 3), 0);
-  assert.equal(responseEntryStart(entries, second), second);
-  assert.equal(responseEntryStart(entries, second + 10), second);
-});
-
-Deno.test("formatCsvRows() neutralises spreadsheet formulas in client fields (OWASP CSV injection)", async (t) => {
-  const cases: [string, string][] = [
-    ['=HYPERLINK("http://evil")', `"'=HYPERLINK(""http://evil"")"`],
-    ["+1+1", "'+1+1"],
-    ["-2+3", "'-2+3"],
-    ["@SUM(A1)", "'@SUM(A1)"],
-    ["\tTAB", "'\tTAB"],
-    ["\r=1", `"'\r=1"`],
-    ["-", "-"], // the placeholder of an unparsed request
-    ["X;=1+1", '"X;=1+1"'], // one cell where spreadsheets split on ";"
-    ["GET", "GET"],
-    ["/a=b", "/a=b"],
-  ];
-  for (const [method, cell] of cases) {
-    await t.step(JSON.stringify(method), () => {
-      const row = formatCsvRows([record({ method })]);
-      assert.ok(row.includes(`,${cell},/index.html,`), row);
-    });
-  }
-});
-
-Deno.test(
-  "a full log disk that frees up leaves every response in both logs exactly once, none torn",
-  {
-    ignore: Deno.build.os !== "linux",
-  },
-  async (t) => {
-    const logDir = await Deno.makeTempDir({ prefix: "sockserve-tmpfs-" });
-    const mount = await new Deno.Command("mount", {
-      args: ["-t", "tmpfs", "-o", "size=256k", "tmpfs", logDir],
-      stderr: "piped",
-    }).output().catch(() => null);
-    if (mount === null || !mount.success) {
-      console.log(`skipped: cannot mount a small tmpfs here (needs root): ${logDir}`);
-      return;
-    }
-    try {
-      const root = await makeTree({ "a.txt": "a" });
-      await using server = await startServer({ root, logDir, args: ["--quiet"] });
-      // Leave about 8 KiB free, then send far more log text than that.
-      await Deno.writeFile(`${logDir}/filler`, new Uint8Array(248 * 1024)).catch(() => {});
-      const requests = 200;
-      await t.step("fill the disk", async () => {
-        for (let i = 0; i < requests / 2; i++) await exchange(server.port, get("/a.txt"));
-        await new Promise((resolve) => setTimeout(resolve, 500)); // let a flush fail part-way
-      });
-      await Deno.remove(`${logDir}/filler`);
-      for (let i = 0; i < requests / 2; i++) await exchange(server.port, get("/a.txt"));
-      assert.equal((await server.stop()).code, 0);
-      const csv = (await Deno.readTextFile(`${logDir}/${SOCKETS_FILE}`)).trimEnd().split("\n");
-      assert.equal(csv[0], CSV_COLUMNS.join(","));
-      const rows = csv.slice(1);
-      assert.equal(rows.length, requests, "one row per response");
-      for (const row of rows) assert.equal(row.split(",").length, CSV_COLUMNS.length, row);
-      const ids = new Set(rows.map((row) => row.split(",")[5]));
-      assert.equal(ids.size, requests, "no row twice");
-      const entries = (await Deno.readTextFile(`${logDir}/${RESPONSES_FILE}`)).split("\r\n\r\n");
-      assert.equal(entries.pop(), "");
-      assert.equal(entries.length, requests);
-      for (const entry of entries) {
-        assert.match(
-          entry,
-          /^# \S+ \S+ -> \S+ "GET \/a\.txt HTTP\/1\.1"\nHTTP\/1\.1 200 OK\r\n/,
-        );
-      }
-    } finally {
-      await new Deno.Command("umount", { args: [logDir] }).output();
-    }
-  },
-);
-
-Deno.test("a response of which nothing was sent is logged as 499 in the CSV and not in HTTPResponses.txt", () => {
-  const aborted = record({ status: NOT_SENT, head: null, bodyBytes: 0 });
-  assert.equal(formatResponseEntry(aborted), "");
-  assert.ok(formatCsvRows([aborted]).includes(",GET,/index.html,HTTP/1.1,499,0,"));
-});

@@ -1,9 +1,12 @@
 /**
- * Integration: conditional and partial responses, listings, custom error pages, OPTIONS,
- * Cache-Control and CORS, over real sockets.
+ * The router (src/server/router.ts): the /STOP checks as pure functions, and end to end over real
+ * sockets what each request gets: conditional and partial responses, listings, custom error
+ * pages, OPTIONS, Cache-Control and CORS.
  */
 
 import assert from "node:assert/strict";
+import type { RequestHead } from "../../src/http/request.ts";
+import { isLocalOrigin, isStopAllowed } from "../../src/server/router.ts";
 import { exchange, get, makeTree, request, splitResponses, startServer } from "../helpers.ts";
 
 const TEXT = "0123456789abcdefghijklmnopqrstuvwxyz"; // 36 bytes
@@ -313,4 +316,32 @@ Deno.test("connection-level errors use the site's own pages too: 400, 413 and 43
   );
   assert.equal(fields.status, 431);
   assert.equal(fields.body, "<h1>custom fields too large</h1>");
+});
+
+Deno.test("isStopAllowed() needs a loopback peer, a local Host and Origin, and no proxy or cross-site mark", async (t) => {
+  const head = (fields: Record<string, string>, host: string | null = "localhost:8080") =>
+    ({ host, headers: new Map(Object.entries(fields)) }) as unknown as RequestHead;
+  const cases: [string, RequestHead, string, boolean][] = [
+    ["typed into this machine's browser", head({ "sec-fetch-site": "none" }), "127.0.0.1", true],
+    ["curl on this machine", head({}), "::1", true],
+    ["from another machine", head({}), "10.0.0.2", false],
+    ["without Host (HTTP/1.0)", head({}, null), "127.0.0.1", false],
+    ["a foreign Host", head({}, "rebind.example"), "127.0.0.1", false],
+    ["cross-site fetch metadata", head({ "sec-fetch-site": "cross-site" }), "127.0.0.1", false],
+    ["a foreign Origin", head({ origin: "http://evil.example" }), "127.0.0.1", false],
+    ["a local Origin", head({ origin: "http://localhost:8080" }), "127.0.0.1", true],
+    ["through a proxy", head({ "x-forwarded-for": "203.0.113.1" }), "127.0.0.1", false],
+    ["with Via", head({ via: "1.1 proxy" }), "127.0.0.1", false],
+  ];
+  for (const [name, request, peer, expected] of cases) {
+    await t.step(name, () => assert.equal(isStopAllowed(request, peer), expected));
+  }
+});
+
+Deno.test("isLocalOrigin() accepts http(s) origins on this machine only", () => {
+  assert.equal(isLocalOrigin("http://localhost:8080"), true);
+  assert.equal(isLocalOrigin("https://[::1]"), true);
+  assert.equal(isLocalOrigin("http://127.0.0.1.nip.io"), false);
+  assert.equal(isLocalOrigin("null"), false);
+  assert.equal(isLocalOrigin("http://user@localhost"), false);
 });
