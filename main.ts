@@ -6,7 +6,8 @@
 
 import { ClientError, get } from "./src/client/get.ts";
 import { parseCli, type ServeCommand } from "./src/cli/args.ts";
-import { GET_HELP, HELP } from "./src/cli/help.ts";
+import { GET_HELP } from "./src/client/args.ts";
+import { HELP } from "./src/cli/help.ts";
 import { chooseRoot, startServer, StartupError } from "./src/cli/startup.ts";
 import { VERSION } from "./src/version.ts";
 

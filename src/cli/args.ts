@@ -6,29 +6,28 @@
 
 import { bracketHost, unbracketHost } from "../http/authority.ts";
 import { parseArgs } from "node:util";
-import type { GetOptions } from "../client/get.ts";
+import { type GetCommand, parseGetArgs } from "../client/args.ts";
+import {
+  DEFAULT_HOST,
+  DEFAULT_LOG_DIR,
+  DEFAULT_PORT,
+  DEFAULT_ROOT,
+  fail,
+  MAX_PORT,
+  parseSeconds,
+  type UsageError,
+} from "./common.ts";
+
+export { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./common.ts";
 import type { ServeOptions } from "../server/serve.ts";
 import {
-  DEFAULT_GET_TIMEOUT_S,
   DEFAULT_HEADER_TIMEOUT_S,
   DEFAULT_IDLE_TIMEOUT_S,
   MAX_CONNECTIONS_LIMIT,
-  MAX_KEEP_REQUESTS,
   MAX_TIMEOUT_S,
   MAX_WORKERS,
 } from "../limits.ts";
 
-/** Port used when none is given. */
-export const DEFAULT_PORT = 8080;
-/** Folder served when none is given. */
-export const DEFAULT_ROOT = "./www";
-/** Folder the logs go to when none is given. */
-export const DEFAULT_LOG_DIR = "./logs";
-/** Address listened on when none is given: this machine only. */
-export const DEFAULT_HOST = "127.0.0.1";
-
-/** Highest TCP port (RFC 6335 §6). */
-const MAX_PORT = 65_535;
 /** Ports below this are well-known (RFC 6335 §6): binding them usually needs privileges. */
 const FIRST_REGISTERED_PORT = 1024;
 /** Ports from this one up are dynamic (RFC 6335 §6): nothing else should claim them. */
@@ -65,11 +64,6 @@ export interface ServeCommand extends
   readonly notices: readonly string[];
 }
 
-/** Validated options of `sockserve get`. */
-export interface GetCommand extends GetOptions {
-  readonly kind: "get";
-}
-
 /** What the command line asks for. */
 export type Command =
   | ServeCommand
@@ -77,11 +71,7 @@ export type Command =
   | { readonly kind: "get-help" }
   | { readonly kind: "help" }
   | { readonly kind: "version" }
-  | { readonly kind: "error"; readonly message: string; readonly exitCode: 2 };
-
-function fail(message: string): Command {
-  return { kind: "error", message, exitCode: 2 };
-}
+  | UsageError;
 
 /**
  * Parses and validates the command line.
@@ -261,13 +251,6 @@ export function portNotices(port: number): string[] {
   return [];
 }
 
-function parseSeconds(text: string | undefined, fallback: number): number | null {
-  if (text === undefined) return fallback;
-  if (!/^\d+(\.\d+)?$/.test(text)) return null;
-  const seconds = Number(text);
-  return seconds > 0 && seconds <= MAX_TIMEOUT_S ? seconds : null;
-}
-
 /**
  * Formats the URL a server is reachable at, bracketing IPv6 hosts.
  *
@@ -277,105 +260,4 @@ function parseSeconds(text: string | undefined, fallback: number): number | null
  */
 export function formatServerUrl(host: string, port: number): string {
   return `http://${bracketHost(host)}:${port}/`;
-}
-
-/**
- * Parses the arguments after \`get\`.
- *
- * @param args Arguments after the word \`get\`.
- * @returns The get command, help, or an error (exit code 2).
- */
-export function parseGetArgs(args: readonly string[]): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        head: { type: "boolean", short: "I" },
-        output: { type: "string", short: "o" },
-        header: { type: "string", short: "H", multiple: true },
-        timeout: { type: "string" },
-        verbose: { type: "boolean", short: "v" },
-        raw: { type: "boolean" },
-        keep: { type: "string", short: "k" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    return fail(`${(error as Error).message.split("\n")[0]} (see get --help)`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return { kind: "get-help" };
-  if (positionals.length > 3) {
-    return fail(`Unexpected argument "${positionals[3]}" (see get --help)`);
-  }
-
-  let host = DEFAULT_HOST;
-  let portText = String(DEFAULT_PORT);
-  let path = "/";
-  if (positionals.length === 1 && /^[a-z][a-z0-9+.-]*:\/\//i.test(positionals[0])) {
-    let url: URL;
-    try {
-      url = new URL(positionals[0]);
-    } catch {
-      return fail(`Not a valid URL: "${positionals[0]}"`);
-    }
-    if (url.protocol !== "http:") {
-      return fail(`Only http:// URLs are supported, got "${url.protocol}"`);
-    }
-    host = unbracketHost(url.hostname);
-    portText = url.port || "80";
-    path = url.pathname + url.search;
-  } else {
-    [host = DEFAULT_HOST, portText = String(DEFAULT_PORT), path = "/"] = positionals;
-  }
-  if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > MAX_PORT) {
-    return fail(`Port must be an integer from 1 to ${MAX_PORT}, got "${portText}"`);
-  }
-  if (!path.startsWith("/")) path = "/" + path;
-  // The target goes on the request line as is: no space, control or non-ASCII byte may slip in.
-  if (!/^[\x21-\x7e]+$/.test(path)) {
-    return fail(
-      `The path must be printable ASCII without spaces (percent-encode the rest), got "${path}"`,
-    );
-  }
-
-  const headers: [string, string][] = [];
-  for (const text of values.header ?? []) {
-    const m = /^([!#$%&'*+\-.^_\x60|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e]*?)[ \t]*$/.exec(text);
-    if (!m) {
-      return fail(
-        `A header must look like "Name: value" with no control characters, got "${text}"`,
-      );
-    }
-    headers.push([m[1], m[2]]);
-  }
-  const timeoutS = parseSeconds(values.timeout, DEFAULT_GET_TIMEOUT_S);
-  if (timeoutS === null) {
-    return fail(`--timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
-  }
-  const keepText = values.keep ?? "0";
-  if (
-    !/^\d+$/.test(keepText) || Number(keepText) > MAX_KEEP_REQUESTS ||
-    (values.keep !== undefined && Number(keepText) < 1)
-  ) {
-    return fail(`--keep must be an integer from 1 to ${MAX_KEEP_REQUESTS}`);
-  }
-  if (values.output !== undefined && values.output === "") return fail("-o needs a file name");
-
-  return {
-    kind: "get",
-    host,
-    port: Number(portText),
-    path,
-    method: values.head ? "HEAD" : "GET",
-    headers,
-    output: values.output ?? null,
-    timeoutS,
-    verbose: values.verbose ?? false,
-    raw: values.raw ?? false,
-    keep: Number(keepText),
-  };
 }

@@ -4,11 +4,7 @@
  * @module
  */
 
-import {
-  DEFAULT_GET_TIMEOUT_S,
-  DEFAULT_HEADER_TIMEOUT_S,
-  DEFAULT_IDLE_TIMEOUT_S,
-} from "../limits.ts";
+import { DEFAULT_HEADER_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S } from "../limits.ts";
 import { VERSION } from "../version.ts";
 import { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./args.ts";
 
@@ -48,23 +44,3 @@ Options:
 
 Logs are appended in the log dir; stop with Ctrl+C (or SIGTERM): in-flight responses finish and
 the logs are flushed first.`;
-
-/** The help text of `sockserve get`. */
-export const GET_HELP =
-  `sockserve get: fetch a URL over raw TCP with sockserve's own HTTP/1.1 parser.
-
-Usage:
-  sockserve get [host] [port] [path]     defaults 127.0.0.1, ${DEFAULT_PORT}, /
-  sockserve get http://host:port/path
-
-Options:
-  -I, --head          Send HEAD instead of GET.
-  -o, --output FILE   Write the body to FILE (removed again if the body arrives incomplete).
-  -H, --header 'N: V' Add a request header; repeatable.
-      --timeout S     Seconds without progress before giving up (default ${DEFAULT_GET_TIMEOUT_S}).
-  -v, --verbose       Show the request sent (on stderr).
-      --raw           Print the response bytes exactly as received.
-  -k, --keep N        Send N requests on one persistent connection and report each.
-  -h, --help          Show this help.
-
-Exit codes: 0 for 2xx/3xx, 1 for 4xx/5xx, 2 for usage, connection or protocol errors.`;

@@ -11,7 +11,7 @@ import {
   type GetOptions,
   isTextBody,
 } from "../../src/client/get.ts";
-import { type GetCommand, parseGetArgs } from "../../src/cli/args.ts";
+import { type GetCommand, parseGetArgs } from "../../src/client/args.ts";
 import { SOCKETS_FILE } from "../../src/log/format.ts";
 import { bytes, launcher, makeTree, readToEnd, startServer, writeAll } from "../helpers.ts";
 
