@@ -56,6 +56,8 @@ async function main(args: readonly string[]): Promise<number> {
   for (const signal of signals) Deno.addSignalListener(signal, stop);
   await server.finished;
   for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  const served = server.responseCount();
+  console.log(`sockserve stopped after ${served} response${served === 1 ? "" : "s"}.`);
   return 0;
 }
 

@@ -68,6 +68,8 @@ export interface StartOptions {
   readonly cwd?: string;
   /** Always use `deno run` with `permissions`, even when SOCKSERVE_BIN names a binary. */
   readonly denoRun?: boolean;
+  /** Do not pass `--port 0`: the arguments say how the port is given. */
+  readonly omitPort?: boolean;
   /** Do not pass `--root`: let sockserve choose its default. */
   readonly omitRoot?: boolean;
 }
@@ -82,8 +84,7 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
   const logDir = options.logDir ?? await Deno.makeTempDir({ prefix: "sockserve-logs-" });
   const permissions = options.permissions ?? SUPERVISED;
   const [cmd, ...cmdArgs] = launcher(permissions, [
-    "--port",
-    "0",
+    ...(options.omitPort ? [] : ["--port", "0"]),
     ...(options.omitRoot ? [] : ["--root", options.root]),
     "--log-dir",
     logDir,

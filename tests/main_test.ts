@@ -109,10 +109,16 @@ Deno.test("--help and --version print and exit 0", async () => {
   );
 });
 
-Deno.test("startup prints 'Serving DIR at http://HOST:PORT/' with the real port", async () => {
+Deno.test("startup prints 'Serving DIR at http://HOST:PORT/' with the real port, then the isolates and logs", async () => {
   const root = await makeTree({ "index.html": "x" });
-  await using server = await startServer({ root, args: ["--quiet"] });
-  assert.equal(server.stdout(), `Serving ${root} at http://127.0.0.1:${server.port}/\n`);
+  const logDir = await Deno.makeTempDir();
+  await using server = await startServer({ root, logDir, args: ["--quiet"] });
+  assert.equal(
+    server.stdout(),
+    `Serving ${root} at http://127.0.0.1:${server.port}/\n` +
+      `  1 serving isolate, each allowed to read only the root; logs: ${logDir}/HTTPResponses.txt ` +
+      `and ${logDir}/SocketOutput.csv\n`,
+  );
 });
 
 Deno.test("the console gets one access line per request, and connection events with --verbose", async () => {
@@ -120,7 +126,12 @@ Deno.test("the console gets one access line per request, and connection events w
   await using server = await startServer({ root, args: ["--verbose"] });
   await request(server.port, get("/index.html"));
   await eventually(() => server.stdout().includes("is now closed."), "the close event");
-  const lines = server.stdout().trimEnd().split("\n").slice(1);
+  const all = server.stdout().trimEnd().split("\n");
+  // --verbose starts with what the serving isolate may do, the banner, and the welcome socket.
+  assert.match(all[0], /^Serving isolate 1: read .*: granted/);
+  const welcome = all.findIndex((line) => line.startsWith("Welcome socket created:"));
+  assert.match(all[welcome], /^Welcome socket created: 127\.0\.0\.1, \d+$/);
+  const lines = all.slice(welcome + 1);
   assert.match(lines[0], /^Connection socket created: 127\.0\.0\.1, \d+$/);
   assert.match(lines[1], /^\S+Z 127\.0\.0\.1:\d+ "GET \/index\.html HTTP\/1\.1" 200 1 [\d.]+ms$/);
   assert.match(lines[2], /^Connection to 127\.0\.0\.1, \d+ is now closed\.$/);
@@ -248,7 +259,7 @@ Deno.test("without --root, ./www in the current folder is preferred", async () =
     args: ["--quiet"],
     omitRoot: true,
   });
-  assert.equal(server.stdout(), `Serving ./www at http://127.0.0.1:${server.port}/\n`);
+  assert.equal(server.stdout().split("\n")[0], `Serving ./www at http://127.0.0.1:${server.port}/`);
   assert.equal((await request(server.port, get("/"))).body, "local site");
 });
 
@@ -395,4 +406,41 @@ Deno.test("supervised (all permissions) sockserve prints no confinement notice",
   assert.equal((await request(server.port, get("/"))).body, "x");
   await server.stop();
   assert.equal(server.stderr(), "");
+});
+
+Deno.test("the seeds' command lines work: -document_root DIR -port N, -d DIR -p N, a bare port", async (t) => {
+  const root = await makeTree({ "index.html": "seed" });
+  for (
+    const args of [
+      ["-document_root", root, "-port", "0"],
+      ["--document_root", root, "-p", "0"],
+      ["-p", "0", "-d", root],
+      ["-d", root, "0"],
+    ]
+  ) {
+    await t.step(args.join(" "), async () => {
+      await using server = await startServer({
+        root,
+        omitRoot: true,
+        omitPort: true,
+        args: [...args, "-q"],
+      });
+      assert.equal((await request(server.port, get("/"))).body, "seed");
+    });
+  }
+});
+
+Deno.test("a 421 prints the --any-host hint on stderr once, however many there are", async () => {
+  const root = await makeTree({ "index.html": "x" });
+  await using server = await startServer({ root, args: ["--quiet"] });
+  for (const host of ["proxy.example", "other.example"]) {
+    const res = await request(
+      server.port,
+      `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+    );
+    assert.equal(res.status, 421);
+  }
+  await eventually(() => server.stderr().includes("--any-host"), "the hint");
+  assert.equal(server.stderr().split("--any-host").length - 1, 1, server.stderr());
+  assert.match(server.stderr(), /Answered 421 to Host "proxy\.example"/);
 });

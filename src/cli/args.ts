@@ -14,6 +14,7 @@ import {
   DEFAULT_ROOT,
   fail,
   MAX_PORT,
+  normalizeArgs,
   parseSeconds,
   type UsageError,
 } from "./common.ts";
@@ -58,6 +59,8 @@ export interface ServeCommand extends
   readonly workers: number;
   /** Open connections at most, all isolates together (`--max-connections`); null: from the fd limit. */
   readonly maxConnections: number | null;
+  /** Whether the port was given (the registered-port notice is only for a chosen port). */
+  readonly portGiven: boolean;
   /** Whether `--root` was given (else the default root is in use). */
   readonly rootGiven: boolean;
   /** One-line notices to print before starting (e.g. about the port range). */
@@ -72,6 +75,44 @@ export type Command =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | UsageError;
+
+/** Every option of `sockserve [serve]`, as parseArgs reads them. */
+const SERVE_OPTIONS = {
+  port: { type: "string", short: "p" },
+  root: { type: "string", short: "d" },
+  "document-root": { type: "string" },
+  host: { type: "string" },
+  "log-dir": { type: "string" },
+  "header-timeout": { type: "string" },
+  "body-timeout": { type: "string" },
+  "idle-timeout": { type: "string" },
+  protocol: { type: "string" },
+  "allow-stop": { type: "boolean" },
+  listing: { type: "boolean" },
+  dotfiles: { type: "string" },
+  "cache-control": { type: "string" },
+  cors: { type: "boolean" },
+  "any-host": { type: "boolean" },
+  workers: { type: "string" },
+  "max-connections": { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+/**
+ * The spellings of the programs sockserve grew from (`server.py -document_root DIR -port N`):
+ * single-dash long options and an underscore.
+ */
+const SEED_ALIASES: Readonly<Record<string, string>> = {
+  "-document_root": "root",
+  "--document_root": "root",
+  "-document-root": "root",
+  "-port": "port",
+  "-root": "root",
+  "-host": "host",
+};
 
 /**
  * Parses and validates the command line.
@@ -88,41 +129,21 @@ export function parseCli(
   args: readonly string[],
   cpuCount: number = navigator.hardwareConcurrency,
 ): Command {
+  // `deno task serve -- -p 9000` passes the "--" on (npm habit): it separates nothing here.
   const rest = args[0] === "--" ? args.slice(1) : args;
   if (rest[0] === "get") return parseGetArgs(rest.slice(1));
+  const normalized = normalizeArgs(rest, SERVE_OPTIONS, SEED_ALIASES, "--help");
+  if (!Array.isArray(normalized)) return normalized;
   let parsed;
   try {
     parsed = parseArgs({
-      // `deno task serve -- -p 9000` passes the "--" on (npm habit): it separates nothing here.
-      args: [...rest],
+      args: normalized,
       allowPositionals: true,
       strict: true,
-      options: {
-        port: { type: "string", short: "p" },
-        root: { type: "string", short: "d" },
-        "document-root": { type: "string" },
-        host: { type: "string" },
-        "log-dir": { type: "string" },
-        "header-timeout": { type: "string" },
-        "body-timeout": { type: "string" },
-        "idle-timeout": { type: "string" },
-        protocol: { type: "string" },
-        "allow-stop": { type: "boolean" },
-        listing: { type: "boolean" },
-        dotfiles: { type: "string" },
-        "cache-control": { type: "string" },
-        cors: { type: "boolean" },
-        "any-host": { type: "boolean" },
-        workers: { type: "string" },
-        "max-connections": { type: "string" },
-        quiet: { type: "boolean", short: "q" },
-        verbose: { type: "boolean", short: "v" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "V" },
-      },
+      options: SERVE_OPTIONS,
     });
   } catch (error) {
-    // node:util's messages are one line and name the option; keep them, drop its error code.
+    // normalizeArgs has caught what parseArgs would word confusingly; this is a safety net.
     return fail(`${(error as Error).message.split("\n")[0]} (see --help)`);
   }
   const { values } = parsed;
@@ -137,6 +158,7 @@ export function parseCli(
   if (positionals.length === 1 && values.port !== undefined) {
     return fail("Give the port once: as -p N or as a bare number, not both");
   }
+  const portGiven = positionals.length === 1 || values.port !== undefined;
   const portText = positionals[0] ?? values.port ?? String(DEFAULT_PORT);
   if (!/^\d+$/.test(portText) || Number(portText) > MAX_PORT) {
     return fail(`Port must be an integer from 0 to ${MAX_PORT}, got "${portText}"`);
@@ -158,16 +180,28 @@ export function parseCli(
 
   const headerTimeoutS = parseSeconds(values["header-timeout"], DEFAULT_HEADER_TIMEOUT_S);
   if (headerTimeoutS === null) {
-    return fail(`--header-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
+    return fail(
+      `--header-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}, got "${
+        values["header-timeout"]
+      }"`,
+    );
   }
   // Without --body-timeout the body keeps the header timeout, as before the two were separate.
   const bodyTimeoutS = parseSeconds(values["body-timeout"], headerTimeoutS);
   if (bodyTimeoutS === null) {
-    return fail(`--body-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
+    return fail(
+      `--body-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}, got "${
+        values["body-timeout"]
+      }"`,
+    );
   }
   const idleTimeoutS = parseSeconds(values["idle-timeout"], DEFAULT_IDLE_TIMEOUT_S);
   if (idleTimeoutS === null) {
-    return fail(`--idle-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}`);
+    return fail(
+      `--idle-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}, got "${
+        values["idle-timeout"]
+      }"`,
+    );
   }
   const protocol = values.protocol ?? "1.1";
   if (protocol !== "1.0" && protocol !== "1.1") {
@@ -181,7 +215,7 @@ export function parseCli(
   const cacheControl = values["cache-control"]?.trim() ?? null;
   // A header value must not smuggle a line break or control byte into every response.
   if (cacheControl !== null && !/^[\x20-\x7e]+$/.test(cacheControl)) {
-    return fail("--cache-control must be a non-empty printable ASCII value");
+    return fail(`--cache-control must be a non-empty printable ASCII value, got "${cacheControl}"`);
   }
 
   const workersText = values.workers ?? "1";
@@ -230,7 +264,9 @@ export function parseCli(
     workers,
     maxConnections,
     rootGiven,
-    notices: portNotices(port),
+    portGiven,
+    // The default port needs no warning: only a port the user chose does.
+    notices: portGiven ? portNotices(port) : [],
   };
 }
 

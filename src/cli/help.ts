@@ -13,34 +13,56 @@ export const HELP = `sockserve ${VERSION}: serve a folder over HTTP/1.1, logging
 
 Usage:
   sockserve [serve] [options] [port]
-  sockserve get [host] [port] [path] | get URL    (see sockserve get --help)
+  sockserve get [host] [port] [path] | get URL        (see: sockserve get --help)
 
-Options:
-  -p, --port N            Port to listen on, 0-65535; 0 picks a free one (default ${DEFAULT_PORT}).
-                          A bare number is the port too: "sockserve 8000".
-  -d, --root DIR          Folder to serve (default ${DEFAULT_ROOT}); also --document-root DIR.
-      --host ADDR         Address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 or :: to expose).
-      --log-dir DIR       Folder for HTTPResponses.txt and SocketOutput.csv (default ${DEFAULT_LOG_DIR}).
-      --header-timeout S  Seconds to receive a complete request head, else 408 (default ${DEFAULT_HEADER_TIMEOUT_S}).
-      --body-timeout S    Seconds to receive a whole request body, else close (default: the
-                          header timeout).
-      --idle-timeout S    Seconds a keep-alive connection may idle (default ${DEFAULT_IDLE_TIMEOUT_S}).
-      --protocol 1.0|1.1  1.0 closes every connection after one response (default 1.1).
-      --allow-stop        Let GET /STOP from this machine stop the server.
-      --listing           List directories that have no index.html (HTML, or JSON on Accept).
-      --dotfiles allow|deny  Serve and list names starting with a dot (default deny: 404).
-      --cache-control V   Cache-Control value for file responses (default none).
-      --cors              Add Access-Control-Allow-Origin: * to every response.
-      --any-host          On loopback, answer any Host header (behind a reverse proxy); by
-                          default only this machine's names (localhost, 127.x, ::1) get answers.
-      --workers N|auto    Serve with N isolates sharing the port (auto: one per CPU; Linux,
-                          needs --unstable-net; default 1).
-      --max-connections N Open connections at most; more wait in the kernel's queue until one
-                          closes (default: the open-file limit minus a reserve).
-  -q, --quiet             No access lines on the console.
-  -v, --verbose           Also print connection events.
-  -h, --help              Show this help.
-  -V, --version           Show the version.
+Where and what:
+  -p, --port N             Port to listen on, 0-65535; 0 picks a free one; a bare number is the
+                           port too ("sockserve 8000"); also -port N         (default ${DEFAULT_PORT})
+  -d, --root DIR           Folder to serve; also --document-root, -document_root  (default ${DEFAULT_ROOT})
+      --host ADDR          Address to listen on: 0.0.0.0 or :: exposes it to the network
+                                                                          (default ${DEFAULT_HOST})
+      --log-dir DIR        Folder for HTTPResponses.txt and SocketOutput.csv  (default ${DEFAULT_LOG_DIR})
 
-Logs are appended in the log dir; stop with Ctrl+C (or SIGTERM): in-flight responses finish and
-the logs are flushed first.`;
+What is answered:
+      --listing            List folders that have no index.html (HTML, or JSON on Accept)
+      --dotfiles allow|deny  Serve and list names starting with a dot     (default deny: 404)
+      --cache-control V    Cache-Control value for file responses         (default none)
+      --cors               Access-Control-Allow-Origin: * on every response
+      --any-host           On loopback, answer any Host (behind a reverse proxy); otherwise only
+                           this machine's names (localhost, 127.0.0.1, ::1) get answers
+      --allow-stop         Let GET /STOP from this machine stop the server (not with --any-host)
+      --protocol 1.0|1.1   1.0 closes every connection after one response  (default 1.1)
+
+Limits:
+      --header-timeout S   Seconds to receive a request head, else 408     (default ${DEFAULT_HEADER_TIMEOUT_S})
+      --body-timeout S     Seconds to receive a request body, else close   (default: header timeout)
+      --idle-timeout S     Seconds a keep-alive connection may idle        (default ${DEFAULT_IDLE_TIMEOUT_S})
+      --max-connections N  Open connections at most; more wait in line  (default: open-file limit)
+      --workers N|auto     Isolates serving the port (Linux; auto: one per CPU)  (default 1)
+
+Console:
+  -q, --quiet              No access lines
+  -v, --verbose            Also connection events
+  -h, --help               This help
+  -V, --version            sockserve's, Deno's and the target's versions
+
+Examples:
+  sockserve                                   serve ./www (or the bundled site) on 127.0.0.1:8080
+  sockserve -d ./site -p 9000                 serve ./site on port 9000
+  sockserve -d ./site --host 0.0.0.0          the same for the whole local network
+  sockserve -d ./site --workers auto          one serving isolate per CPU (Linux)
+  deno task serve -d ./site                   the same from a clone of the repository
+  ./sockserve-locked-x86_64-unknown-linux-gnu a locked binary: root and log dir built in
+
+Deno permissions:
+  Supervised (deno task serve, deno run -A, the released binaries): the process holds every
+  permission; the isolates that serve requests get only read on the root and net on the address,
+  and opened files are proven inside the root by the kernel.
+  Direct (deno run --allow-read=ROOT --allow-write=LOGDIR --allow-net=HOST main.ts): exactly
+  those three; sockserve names a missing one at startup; its confinement check is weaker.
+
+Environment:
+  NO_COLOR                 No colour in access lines (colour is used only on a terminal)
+
+Logs are appended in the log dir. Ctrl+C or SIGTERM stops: in-flight responses finish (at most
+5 s) and the logs are flushed first. Exit codes: 0 stopped, 1 cannot listen, 2 bad usage.`;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { bracketHost } from "../http/authority.ts";
+import { bracketHost, isLoopbackAddress } from "../http/authority.ts";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_MAX_CONNECTIONS, FD_RESERVE } from "../limits.ts";
 import { DEFAULT_ROOT, formatServerUrl, type ServeCommand } from "./args.ts";
@@ -157,6 +157,9 @@ export async function prepareFolders(command: ServeCommand): Promise<void> {
  * @returns The warning line, or null.
  */
 export async function logDirWarning(root: string, logDir: string): Promise<string | null> {
+  // Without read access to the log dir it cannot be under the readable root; and asking for a
+  // real path there would make Deno prompt in a terminal.
+  if (Deno.permissions.querySync({ name: "read", path: logDir }).state !== "granted") return null;
   try {
     const [realRoot, realLogs] = await Promise.all([Deno.realPath(root), Deno.realPath(logDir)]);
     if (relativeInside(realRoot, realLogs) === null) return null;
@@ -208,7 +211,18 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
         "Run with -A (as deno task serve does) for kernel-proven confinement.",
     );
   }
-  console.log(`Serving ${command.root} at ${formatServerUrl(command.host, server.addr.port)}`);
+  for (
+    const line of formatBanner({
+      root: command.root,
+      host: command.host,
+      port: server.addr.port,
+      networkAddresses: isWildcard(command.host) ? networkAddresses(command.host) : [],
+      workers,
+      supervised,
+      logDir: command.logDir,
+      verbose: command.verbose,
+    })
+  ) console.log(line);
   return server;
 }
 
@@ -219,6 +233,7 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
  * @returns Open connections at most, all isolates together.
  */
 export function defaultMaxConnections(): number {
+  if (!hasAllPermissions()) return DEFAULT_MAX_CONNECTIONS;
   try {
     const limits = Deno.readTextFileSync("/proc/self/limits");
     const soft = /^Max open files\s+(\d+)/m.exec(limits);
@@ -251,4 +266,68 @@ function listenError(error: unknown, command: ServeCommand): StartupError {
     );
   }
   return new StartupError(`Cannot listen on ${command.host}:${command.port}: ${message}`, 1);
+}
+
+/** What the startup banner says. */
+export interface BannerFacts {
+  readonly root: string;
+  readonly host: string;
+  readonly port: number;
+  /** This machine's other addresses, when listening on every interface. */
+  readonly networkAddresses: readonly string[];
+  readonly workers: number;
+  readonly supervised: boolean;
+  readonly logDir: string;
+  readonly verbose: boolean;
+}
+
+/**
+ * Formats the startup banner (pure): the URL to open first (for 0.0.0.0 and `::` the loopback
+ * one), each network address a phone or another computer can use, the worker count and where
+ * the two logs are; with `--verbose`, the seed's `Welcome socket created: IP, PORT` line.
+ *
+ * @param facts What to say.
+ * @returns The lines.
+ */
+export function formatBanner(facts: BannerFacts): string[] {
+  const { host, port } = facts;
+  const local = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const lines = [`Serving ${facts.root} at ${formatServerUrl(local, port)}`];
+  for (const address of facts.networkAddresses) {
+    lines.push(`  on the network: ${formatServerUrl(address, port)}`);
+  }
+  const isolates = `${facts.workers} serving isolate${facts.workers === 1 ? "" : "s"}`;
+  lines.push(
+    `  ${isolates}${facts.supervised ? ", each allowed to read only the root" : ""}; logs: ` +
+      `${facts.logDir}/HTTPResponses.txt and ${facts.logDir}/SocketOutput.csv`,
+  );
+  if (facts.verbose) lines.push(`Welcome socket created: ${host}, ${port}`);
+  return lines;
+}
+
+/** Whether a listen address means every interface. */
+function isWildcard(host: string): boolean {
+  return host === "0.0.0.0" || host === "::";
+}
+
+/**
+ * This machine's addresses other people can reach (not loopback, not link-local), when Deno
+ * allows reading them (without the `sys` permission the banner just leaves them out).
+ *
+ * @param host The wildcard listened on: `0.0.0.0` lists IPv4 only.
+ * @returns The addresses.
+ */
+function networkAddresses(host: string): string[] {
+  if (Deno.permissions.querySync({ name: "sys", kind: "networkInterfaces" }).state !== "granted") {
+    return [];
+  }
+  try {
+    return Deno.networkInterfaces()
+      .filter((i) => (host === "::" || i.family === "IPv4") && !isLoopbackAddress(i.address))
+      .filter((i) => !i.address.toLowerCase().startsWith("fe80:"))
+      .map((i) => i.address)
+      .filter((address, index, all) => all.indexOf(address) === index);
+  } catch {
+    return [];
+  }
 }

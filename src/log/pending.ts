@@ -18,6 +18,8 @@ export interface PendingText {
   readonly responses: string;
   readonly sockets: string;
   readonly lines: readonly string[];
+  /** How many responses the text holds. */
+  readonly count: number;
 }
 
 /**
@@ -31,6 +33,8 @@ export class PendingLogs {
   #responses = "";
   #sockets = "";
   #lines: string[] = [];
+  /** Responses recorded since the last take. */
+  #count = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #dropped = 0;
 
@@ -45,6 +49,7 @@ export class PendingLogs {
 
   /** Formats a response into both logs' text. */
   record(record: ResponseRecord): void {
+    this.#count++;
     this.append(formatResponseEntry(record), formatCsvRows([record]), []);
   }
 
@@ -85,9 +90,15 @@ export class PendingLogs {
     if (this.#responses.length === 0 && this.#sockets.length === 0 && this.#lines.length === 0) {
       return null;
     }
-    const batch = { responses: this.#responses, sockets: this.#sockets, lines: this.#lines };
+    const batch = {
+      responses: this.#responses,
+      sockets: this.#sockets,
+      lines: this.#lines,
+      count: this.#count,
+    };
     this.#responses = this.#sockets = "";
     this.#lines = [];
+    this.#count = 0;
     return batch;
   }
 

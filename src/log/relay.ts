@@ -43,7 +43,10 @@ export class LogRelay implements LogSink {
       // Encoded here, so the writer's isolate gets bytes it can append as they are.
       const responses = encoder.encode(text.responses);
       const sockets = encoder.encode(text.sockets);
-      this.#send({ responses, sockets, lines: text.lines }, [responses.buffer, sockets.buffer]);
+      this.#send(
+        { responses, sockets, lines: text.lines, count: text.count },
+        [responses.buffer, sockets.buffer],
+      );
     }
     return Promise.resolve();
   }

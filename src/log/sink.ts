@@ -27,4 +27,6 @@ export interface LogBatch {
   readonly responses: Uint8Array<ArrayBuffer>;
   readonly sockets: Uint8Array<ArrayBuffer>;
   readonly lines: readonly string[];
+  /** How many responses the batch holds. */
+  readonly count: number;
 }

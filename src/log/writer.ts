@@ -43,6 +43,7 @@ export class LogWriter implements LogSink {
   /** Bytes not yet in SocketOutput.csv, likewise. */
   readonly #sockets = new AppendQueue(csvRowStart);
   #flushing: Promise<void> = Promise.resolve();
+  #responseCount = 0;
   /** A flush is queued and has not started: more records join it instead of queueing another. */
   #queued = false;
   #failing = false;
@@ -64,7 +65,13 @@ export class LogWriter implements LogSink {
 
   /** Formats a response into both logs' pending text. */
   record(record: ResponseRecord): void {
+    this.#responseCount++;
     this.#pending.record(record);
+  }
+
+  /** Responses recorded so far, by this isolate and by the workers it writes for. */
+  get responseCount(): number {
+    return this.#responseCount;
   }
 
   /** Queues a console line (no line break). */
@@ -74,6 +81,7 @@ export class LogWriter implements LogSink {
 
   /** Appends a batch formatted by a worker's {@linkcode LogRelay}, whole. */
   append(batch: LogBatch): void {
+    this.#responseCount += batch.count;
     if (batch.lines.length > 0) this.#writeConsole(batch.lines);
     // Past the bound the disk is not keeping up: drop whole batches and say so later.
     if (this.#responses.pending + this.#sockets.pending > MAX_PENDING_LOG_BYTES) {

@@ -32,7 +32,7 @@
 import fs from "node:fs";
 import { readExactly } from "../io/full_io.ts";
 import { classifyFsError, type Refusal } from "./fs_errors.ts";
-import { IS_WINDOWS, SEP } from "../platform.ts";
+import { hasAllPermissions, IS_WINDOWS, SEP } from "../platform.ts";
 import { isHiddenName, relativeInside, type Root } from "./resolver.ts";
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY, O_NOCTTY } = fs.constants;
@@ -172,7 +172,8 @@ export class OpenFile {
  * @returns The strongest strategy available here without a supervisor.
  */
 export function detectConfinement(root: Root): Confinement {
-  if (Deno.build.os !== "linux") return "identity";
+  // /proc is readable only with every permission; asking for it otherwise would be refused.
+  if (Deno.build.os !== "linux" || !hasAllPermissions()) return "identity";
   let fd: number | null = null;
   try {
     fd = fs.openSync(root.realPath, O_RDONLY | O_DIRECTORY | O_NONBLOCK);

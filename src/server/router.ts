@@ -50,6 +50,8 @@ export interface AnswerContext extends ErrorPageSource {
   readonly requestStop: () => void;
   /** Only answer requests whose Host names this machine (listening on loopback). */
   readonly localHostsOnly: boolean;
+  /** Told about each 421 (the server prints the `--any-host` hint once). */
+  readonly onMisdirected: (host: string | null) => void;
 }
 
 /** Added to every response with `--cors`: any origin may read files, and see range fields. */
@@ -111,6 +113,7 @@ function decideReply(
   // DNS rebinding: a web page can point its own host name at 127.0.0.1 and then read this
   // server from the browser. A loopback server only answers for this machine's names.
   if (context.localHostsOnly && !isLocalAuthority(head.host)) {
+    context.onMisdirected(head.host);
     return errorPage(context, 421, { method, close: true });
   }
   // RFC 9110 §9.3.7: OPTIONS (for * or a path) says what is allowed, with no content.

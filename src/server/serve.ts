@@ -100,6 +100,8 @@ export interface Server {
   stop(): Promise<void>;
   /** How opened files are proven to be inside the root (see `opener.ts`). */
   readonly confinement: Confinement;
+  /** Responses served so far (all isolates, when this server owns the log writer). */
+  responseCount(): number;
 }
 
 /**
@@ -163,6 +165,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   }
 
   const cache = new FileCache();
+  let misdirectedHinted = false;
   const confinement: Confinement = options.supervisor ? "supervisor" : detectConfinement(root);
   const context: AnswerContext = {
     root,
@@ -177,6 +180,15 @@ export async function serve(options: ServeOptions): Promise<Server> {
     requestStop: options.requestStop ?? (() => void stop()),
     localHostsOnly: !options.anyHost &&
       (isLoopbackAddress(options.host) || options.host === "localhost"),
+    onMisdirected: (host) => {
+      if (misdirectedHinted) return;
+      misdirectedHinted = true;
+      // Operators behind a reverse proxy meet this first: say once what to do about it.
+      console.error(
+        `Answered 421 to Host "${host ?? ""}": on loopback sockserve answers only this ` +
+          `machine's names (DNS rebinding); behind a reverse proxy, start it with --any-host.`,
+      );
+    },
   };
   const answer = (head: RequestHead, info: ConnectionInfo) => answerRequest(head, info, context);
   const connectionOptions: ConnectionOptions = {
@@ -239,7 +251,13 @@ export async function serve(options: ServeOptions): Promise<Server> {
     }
   })();
 
-  return { addr: listener.addr as Deno.NetAddr, finished, stop, confinement };
+  return {
+    addr: listener.addr as Deno.NetAddr,
+    finished,
+    stop,
+    confinement,
+    responseCount: () => logs instanceof LogWriter ? logs.responseCount : 0,
+  };
 }
 
 /**

@@ -11,6 +11,7 @@
 
 /// <reference lib="deno.worker" />
 
+import { bracketHost } from "../http/authority.ts";
 import { LogRelay } from "../log/relay.ts";
 import type { ListingResult, Located, Supervisor } from "./opener.ts";
 import { serve, type ServeOptions, type Server } from "./serve.ts";
@@ -84,7 +85,11 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       };
       try {
         server = await serve(options);
-        post({ kind: "listening", port: server.addr.port });
+        post({
+          kind: "listening",
+          port: server.addr.port,
+          permissions: describePermissions(options),
+        });
       } catch (error) {
         post({ kind: "failed", message: describeError(error) });
       }
@@ -95,6 +100,27 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       post({ kind: "stopped" });
   }
 };
+
+/**
+ * Asks Deno what this isolate may do, from the inside: the proof that a serving isolate can read
+ * the root and nothing else, write nothing, and listen only on its address.
+ */
+function describePermissions(options: ServeOptions): string {
+  const state = (descriptor: Deno.PermissionDescriptor) =>
+    Deno.permissions.querySync(descriptor).state === "granted" ? "granted" : "denied";
+  const outside = options.root === "/" ? "/nonexistent-outside" : `${options.root}/..`;
+  return [
+    `read ${options.root}: ${state({ name: "read", path: options.root })}`,
+    `read ${outside}: ${state({ name: "read", path: outside })}`,
+    `write: ${state({ name: "write" })}`,
+    `net ${options.host}: ${state({ name: "net", host: bracketHost(options.host) })}`,
+    `net elsewhere: ${state({ name: "net", host: "example.com" })}`,
+    `env: ${state({ name: "env" })}`,
+    `run: ${state({ name: "run" })}`,
+    `ffi: ${state({ name: "ffi" })}`,
+    `sys: ${state({ name: "sys" })}`,
+  ].join(", ");
+}
 
 /** Keeps the error's class for the main isolate, which maps it to a startup message. */
 function describeError(error: unknown): string {

@@ -32,6 +32,7 @@ import type { Root } from "./resolver.ts";
 import { createLogWriter, serve, type ServeOptions, type Server } from "./serve.ts";
 import { MAX_CONCURRENT_LISTINGS, SHUTDOWN_GRACE_S, WORKER_STOP_SLACK_MS } from "../limits.ts";
 import { bracketHost } from "../http/authority.ts";
+export { hasAllPermissions } from "../platform.ts";
 
 /** Options a worker can receive (everything but functions, the log sink and the supervisor). */
 export type WorkerOptions = Omit<ServeOptions, "logs" | "requestStop" | "supervisor">;
@@ -50,7 +51,12 @@ export type ToWorker =
 
 /** Messages from a worker to the main isolate. */
 export type FromWorker =
-  | { readonly kind: "listening"; readonly port: number }
+  | {
+    readonly kind: "listening";
+    readonly port: number;
+    /** What Deno grants the serving isolate, as it reports it itself. */
+    readonly permissions: string;
+  }
   | { readonly kind: "failed"; readonly message: string }
   | { readonly kind: "logs"; readonly batch: LogBatch }
   | { readonly kind: "stop-all" }
@@ -69,15 +75,6 @@ export type FromWorker =
  */
 export function canSharePort(): boolean {
   return Deno.build.os === "linux";
-}
-
-/**
- * Returns whether this isolate holds every Deno permission (`-A`): then it can supervise serving
- * isolates with narrower ones.
- */
-export function hasAllPermissions(): boolean {
-  const names = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
-  return names.every((name) => Deno.permissions.querySync({ name }).state === "granted");
 }
 
 /**
@@ -196,6 +193,8 @@ export async function serveWithWorkers(
         const message = event.data;
         switch (message.kind) {
           case "listening":
+            // With --verbose, each serving isolate says what Deno lets it do, in its own words.
+            if (options.verbose) console.log(`Serving isolate ${i + 1}: ${message.permissions}`);
             return resolve(message.port);
           case "failed":
             return reject(new Error(message.message));
@@ -242,6 +241,7 @@ export async function serveWithWorkers(
     finished: primary?.finished ?? finished,
     stop,
     confinement: confinement ?? primary!.confinement,
+    responseCount: () => writer.responseCount,
   };
 }
 

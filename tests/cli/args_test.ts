@@ -107,3 +107,57 @@ Deno.test("parseCli() takes --max-connections from 1 up; none means the open-fil
 Deno.test("parseCli() refuses --allow-stop with --any-host: behind a proxy every client looks local", () => {
   assert.match(error(["--allow-stop", "--any-host"]), /--allow-stop cannot be combined/);
 });
+
+Deno.test("parseCli() accepts the seeds' spellings: -document_root, --document_root, -port", async (t) => {
+  const cases: [string[], string, number][] = [
+    [["-document_root", "site", "-port", "9000"], "site", 9000],
+    [["--document_root", "site"], "site", 8080],
+    [["-d", "site", "-p", "9001"], "site", 9001],
+    [["-p", "9002", "-d", "site"], "site", 9002],
+    [["9003"], "./www", 9003],
+  ];
+  for (const [args, root, port] of cases) {
+    await t.step(args.join(" "), () => {
+      const c = serve(args);
+      assert.deepEqual([c.root, c.port], [root, port]);
+    });
+  }
+});
+
+Deno.test("parseCli() explains every malformed option in one line, with what was probably meant", async (t) => {
+  const cases: [string[], string][] = [
+    [["--bogus"], "Unknown option --bogus (see --help)"],
+    [["--prot", "1.0"], "Unknown option --prot; did you mean --protocol? (see --help)"],
+    [
+      ["--hedaer-timeout", "3"],
+      "Unknown option --hedaer-timeout; did you mean --header-timeout? (see --help)",
+    ],
+    [
+      ["-dport"],
+      "Unknown option -dport: one dash takes one letter; did you mean --port? (see --help)",
+    ],
+    [
+      ["-p8080"],
+      "Unknown option -p8080: one dash takes one letter; did you mean -p 8080? (see --help)",
+    ],
+    [["-qv"], "Unknown option -qv: one dash takes one letter; did you mean -q -v? (see --help)"],
+    [["-p", "-1"], 'Port must be an integer from 0 to 65535, got "-1"'],
+    [
+      ["--header-timeout", "-5"],
+      '--header-timeout must be a number of seconds above 0, up to 86400, got "-5"',
+    ],
+    [["--port"], "--port needs a value (see --help)"],
+    [["--listing=yes"], "--listing takes no value (see --help)"],
+  ];
+  for (const [args, message] of cases) {
+    await t.step(args.join(" "), () => assert.equal(error(args), message));
+  }
+});
+
+Deno.test("parseCli() warns about a registered port only when the user chose it", () => {
+  assert.deepEqual(serve([]).notices, []);
+  assert.equal(serve([]).portGiven, false);
+  assert.deepEqual(serve(["-p", "8080"]).notices, [
+    "Registered port number 8080 entered - could cause a conflict.",
+  ]);
+});
