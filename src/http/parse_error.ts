@@ -38,9 +38,13 @@ export type ParseErrorCode =
 
 /** A refused message: the status to answer, a stable code and a human-readable reason. */
 export interface ParseError {
+  /** Tells an error from the other results of a parser. */
   readonly kind: "error";
+  /** The status to answer with. */
   readonly status: ParseErrorStatus;
+  /** The stable, machine-readable code. */
   readonly code: ParseErrorCode;
+  /** A sentence for people (logs, error pages). */
   readonly reason: string;
 }
 

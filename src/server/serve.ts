@@ -31,8 +31,8 @@ import { type Confinement, detectConfinement, type Supervisor } from "./opener.t
 import type { Root } from "./resolver.ts";
 import { type AnswerContext, answerRequest } from "./router.ts";
 
-/** Everything {@linkcode serve} needs; `main.ts` builds it from the command line. */
-export interface ServeOptions {
+/** What a user of {@linkcode serve} chooses: the folder, the address, the logs and the rules. */
+export interface ServeSettings {
   /** The folder to serve. */
   readonly root: string;
   /** Address to listen on. @default "127.0.0.1" */
@@ -65,14 +65,6 @@ export interface ServeOptions {
   readonly cacheControl?: string | null;
   /** Add `Access-Control-Allow-Origin: *`. @default false */
   readonly cors?: boolean;
-  /** Share the port with other isolates (SO_REUSEPORT; Linux, `--unstable-net`). @default false */
-  readonly reusePort?: boolean;
-  /** Connection ids are `offset + step * n`, so workers never hand out the same id. */
-  readonly connectionIds?: { readonly offset: number; readonly step: number };
-  /** Where responses are logged; by default a {@linkcode LogWriter} on `logDir`. */
-  readonly logs?: LogSink;
-  /** What `GET /STOP` does; by default it stops this server. */
-  readonly requestStop?: () => void;
   /**
    * Answer any Host even when listening on loopback (behind a reverse proxy that forwards the
    * public Host). @default false
@@ -83,6 +75,21 @@ export interface ServeOptions {
    * so descriptors never run out. @default Infinity
    */
   readonly maxConnections?: number;
+}
+
+/**
+ * Everything {@linkcode serve} needs: the settings, plus what sockserve's own supervisor and
+ * workers pass in (port sharing, connection ids, a log relay, a supervisor's proofs).
+ */
+export interface ServeOptions extends ServeSettings {
+  /** Share the port with other isolates (SO_REUSEPORT; Linux, `--unstable-net`). @default false */
+  readonly reusePort?: boolean;
+  /** Connection ids are `offset + step * n`, so workers never hand out the same id. */
+  readonly connectionIds?: { readonly offset: number; readonly step: number };
+  /** Where responses are logged; by default a {@linkcode LogWriter} on `logDir`. */
+  readonly logs?: LogSink;
+  /** What `GET /STOP` does; by default it stops this server. */
+  readonly requestStop?: () => void;
   /**
    * The supervisor isolate that proves opened files are inside the root (a serving worker with
    * scoped permissions); without it the server uses the strongest strategy it can itself.

@@ -1,0 +1,83 @@
+/**
+ * sockserve as a library: a static-file HTTP/1.1 server with its own parser, the raw-TCP client
+ * that reads responses with the same parser, and the parser itself.
+ *
+ * @example Serve a folder from another Deno program
+ * ```ts
+ * import { serve } from "./mod.ts";
+ *
+ * const server = await serve({
+ *   root: "./site",
+ *   host: "127.0.0.1",
+ *   port: 8080,
+ *   logDir: "./logs",
+ *   headerTimeoutS: 10,
+ *   idleTimeoutS: 10,
+ *   protocol: "1.1",
+ *   allowStop: false,
+ *   quiet: false,
+ *   verbose: false,
+ *   colour: false,
+ * });
+ * console.log(`http://127.0.0.1:${server.addr.port}/`);
+ * await server.stop();
+ * ```
+ *
+ * @example Parse a request head
+ * ```ts
+ * import { parseRequestHead } from "./mod.ts";
+ *
+ * const bytes = new TextEncoder().encode("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+ * const result = parseRequestHead(bytes);
+ * if (result.kind === "done") console.log(result.head.path); // "/a"
+ * ```
+ *
+ * @module
+ */
+
+import {
+  serve as serveWithOptions,
+  type Server as InternalServer,
+  type ServeSettings,
+} from "./src/server/serve.ts";
+
+export type { ServeSettings };
+export type { Confinement } from "./src/server/opener.ts";
+
+/** A running server. */
+export type Server = Pick<InternalServer, "addr" | "finished" | "stop" | "confinement">;
+
+/**
+ * Serves a folder, as `sockserve` does, in this isolate: the root and log dir must exist. With
+ * every Deno permission on Linux, each opened file is proven inside the root by the kernel; see
+ * the README's Security section for what holds with narrower permissions.
+ *
+ * @param settings The folder, the address, the logs and the rules.
+ * @returns The running server; `stop()` it to finish in-flight responses and flush the logs.
+ */
+export async function serve(settings: ServeSettings): Promise<Server> {
+  const { addr, finished, stop, confinement } = await serveWithOptions(settings);
+  return { addr, finished, stop, confinement };
+}
+export { ClientError, type ClientIo, get, type GetOptions } from "./src/client/get.ts";
+export {
+  type BodyFraming,
+  parseRequestHead,
+  type RequestHead,
+  type RequestParseResult,
+  type TargetForm,
+  type Version,
+} from "./src/http/request.ts";
+export {
+  parseResponseHead,
+  type ResponseFraming,
+  responseFraming,
+  type ResponseHead,
+  type ResponseParseResult,
+} from "./src/http/response.ts";
+export {
+  type ParseError,
+  type ParseErrorCode,
+  type ParseErrorStatus,
+} from "./src/http/parse_error.ts";
+export { CHUNKED_START, type ChunkedState, decodeChunked } from "./src/http/chunked.ts";
