@@ -158,7 +158,7 @@ export const MAX_PENDING_CONSOLE_LINES = 10_000;
 /** Milliseconds closing waits for a console that is not being read, so exit never hangs. */
 export const CONSOLE_CLOSE_WAIT_MS = 1000;
 
-// ── The client (src/client/get.ts, src/cli/args.ts) ──────────────────────────────────────────
+// ── The client (src/client/) ──────────────────────────────────────────────────────────────────
 
 /** Default seconds `get` waits for progress (connecting, or any byte of the response) → exit 2. */
 export const DEFAULT_GET_TIMEOUT_S = 30;
@@ -174,3 +174,6 @@ export const PROGRESS_INTERVAL_MS = 100;
 
 /** Body bytes looked at to decide whether a response is text (NUL bytes mean binary). */
 export const SNIFF_BYTES = 8 * 1024;
+
+/** Redirects `get -L` follows for one command: ends loops and endless chains → exit 2. */
+export const MAX_REDIRECTS = 10;

@@ -7,7 +7,12 @@
 
 import { parseArgs } from "node:util";
 import { unbracketHost } from "../http/authority.ts";
-import { DEFAULT_GET_TIMEOUT_S, MAX_KEEP_REQUESTS, MAX_TIMEOUT_S } from "../limits.ts";
+import {
+  DEFAULT_GET_TIMEOUT_S,
+  MAX_KEEP_REQUESTS,
+  MAX_REDIRECTS,
+  MAX_TIMEOUT_S,
+} from "../limits.ts";
 import {
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -33,18 +38,42 @@ export const GET_HELP =
 Usage:
   sockserve get [host] [port] [path]     defaults 127.0.0.1, ${DEFAULT_PORT}, /
   sockserve get http://host:port/path
+  deno task get ...                      the same, from any folder inside the project
+
+Prints the server address, the status line, the headers and the body. A binary body is not
+dumped to a terminal (a pipe gets the bytes).
 
 Options:
-  -I, --head          Send HEAD instead of GET.
-  -o, --output FILE   Write the body to FILE (removed again if the body arrives incomplete).
-  -H, --header 'N: V' Add a request header; repeatable.
-      --timeout S     Seconds without progress before giving up (default ${DEFAULT_GET_TIMEOUT_S}).
-  -v, --verbose       Show the request sent (on stderr).
-      --raw           Print the response bytes exactly as received.
-  -k, --keep N        Send N requests on one persistent connection and report each.
-  -h, --help          Show this help.
+  -I, --head               Send HEAD instead of GET.
+  -b, --body               Print only the body: no address, status line or headers.
+  -o, --output FILE        Write the body to FILE, relative to the folder you ran the command
+                           from; removed again if the body arrives incomplete. Shows a progress
+                           bar when stderr is a terminal, then "saved FILE (size) in time".
+  -o -                     Write only the body's bytes to stdout, even to a terminal.
+  -L, --location           Follow redirects (301, 302, 303, 307, 308; up to ${MAX_REDIRECTS}) on the
+                           same scheme, host and port; 303 turns into GET. http:// only.
+      --location-any-host  Like -L, also to other hosts and ports (without -H Host,
+                           Authorization, Proxy-Authorization or Cookie there).
+  -H, --header 'N: V'      Add a request header; repeatable.
+      --timeout S          Seconds without progress before giving up (default ${DEFAULT_GET_TIMEOUT_S}).
+  -v, --verbose            Show each request sent, and each redirect followed, on stderr.
+      --raw                Print the response bytes exactly as received.
+  -k, --keep N             Send N requests on one persistent connection and report each.
+  -h, --help               Show this help.
 
-Exit codes: 0 for 2xx/3xx, 1 for 4xx/5xx, 2 for usage, connection or protocol errors.`;
+Examples:
+  sockserve get http://127.0.0.1:8080/files.html
+  sockserve get -b http://127.0.0.1:8080/samples/sample.txt        just the text
+  sockserve get -o sample.mp4 http://127.0.0.1:8080/samples/sample.mp4
+  sockserve get -o - http://127.0.0.1:8080/samples/sample.png | file -
+  sockserve get -L -v http://127.0.0.1:8080/samples                 follows 301 to /samples/
+  sockserve get -I http://127.0.0.1:8080/                           status and headers only
+  sockserve get -H 'Range: bytes=0-99' http://127.0.0.1:8080/samples/sample.txt
+  sockserve get -k 5 http://127.0.0.1:8080/                         keep-alive check
+
+Through deno task, -o writes only inside the folder you ran it from.
+
+Exit codes: 0 for 2xx/3xx, 1 for 4xx/5xx, 2 for usage, connection, redirect or protocol errors.`;
 
 /**
  * Parses the arguments after \`get\`.
@@ -61,7 +90,10 @@ export function parseGetArgs(args: readonly string[]): GetParse {
       strict: true,
       options: {
         head: { type: "boolean", short: "I" },
+        body: { type: "boolean", short: "b" },
         output: { type: "string", short: "o" },
+        location: { type: "boolean", short: "L" },
+        "location-any-host": { type: "boolean" },
         header: { type: "string", short: "H", multiple: true },
         timeout: { type: "string" },
         verbose: { type: "boolean", short: "v" },
@@ -131,6 +163,20 @@ export function parseGetArgs(args: readonly string[]): GetParse {
     return fail(`--keep must be an integer from 1 to ${MAX_KEEP_REQUESTS}`);
   }
   if (values.output !== undefined && values.output === "") return fail("-o needs a file name");
+  const follow = values["location-any-host"]
+    ? "any-host"
+    : values.location
+    ? "same-origin"
+    : "none";
+  // Combinations whose outputs would collide or whose meaning is unclear are refused, not guessed.
+  if (values.raw && (values.body || values.output === "-" || follow !== "none")) {
+    return fail("--raw prints one response exactly as received: not with -b, -o - or -L");
+  }
+  if (
+    values.keep !== undefined && (values.body || values.output !== undefined || follow !== "none")
+  ) {
+    return fail("-k reports a line per response: not with -b, -o or -L");
+  }
 
   return {
     kind: "get",
@@ -139,7 +185,13 @@ export function parseGetArgs(args: readonly string[]): GetParse {
     path,
     method: values.head ? "HEAD" : "GET",
     headers,
-    output: values.output ?? null,
+    output: values.output === undefined
+      ? { kind: "show" }
+      : values.output === "-"
+      ? { kind: "stdout" }
+      : { kind: "file", path: values.output },
+    bodyOnly: values.body ?? false,
+    follow,
     timeoutS,
     verbose: values.verbose ?? false,
     raw: values.raw ?? false,
