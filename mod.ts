@@ -35,17 +35,22 @@
  * @module
  */
 
-import {
-  serve as serveWithOptions,
-  type Server as InternalServer,
-  type ServeSettings,
-} from "./src/server/serve.ts";
+import type { Confinement } from "./src/server/opener.ts";
+import { serve as serveWithOptions, type ServeSettings } from "./src/server/serve.ts";
 
-export type { ServeSettings };
-export type { Confinement } from "./src/server/opener.ts";
+export type { Confinement, ServeSettings };
 
 /** A running server. */
-export type Server = Pick<InternalServer, "addr" | "finished" | "stop" | "confinement">;
+export interface Server {
+  /** The address actually listened on (the real port when 0 was asked). */
+  readonly addr: Deno.NetAddr;
+  /** Resolves when the server has stopped and the logs are flushed. */
+  readonly finished: Promise<void>;
+  /** Stops gracefully: in-flight responses finish, the logs are flushed. */
+  stop(): Promise<void>;
+  /** How opened files are proven to be inside the root. */
+  readonly confinement: Confinement;
+}
 
 /**
  * Serves a folder, as `sockserve` does, in this isolate: the root and log dir must exist. With
@@ -59,7 +64,15 @@ export async function serve(settings: ServeSettings): Promise<Server> {
   const { addr, finished, stop, confinement } = await serveWithOptions(settings);
   return { addr, finished, stop, confinement };
 }
-export { ClientError, type ClientIo, get, type GetOptions } from "./src/client/get.ts";
+export {
+  type BodyOutput,
+  ClientError,
+  type ClientIo,
+  type FollowPolicy,
+  get,
+  type GetOptions,
+} from "./src/client/get.ts";
+export type { Header } from "./src/http/head.ts";
 export {
   type BodyFraming,
   parseRequestHead,
@@ -80,4 +93,9 @@ export {
   type ParseErrorCode,
   type ParseErrorStatus,
 } from "./src/http/parse_error.ts";
-export { CHUNKED_START, type ChunkedState, decodeChunked } from "./src/http/chunked.ts";
+export {
+  CHUNKED_START,
+  type ChunkedProgress,
+  type ChunkedState,
+  decodeChunked,
+} from "./src/http/chunked.ts";

@@ -54,10 +54,13 @@ export type FollowPolicy = "none" | "same-origin" | "any-host";
 
 /** What `sockserve get` was asked to do (validated by `args.ts`). */
 export interface GetOptions {
+  /** The server's name or address (IPv6 without brackets). */
   readonly host: string;
+  /** The server's port. */
   readonly port: number;
   /** The request-target, starting with `/`. */
   readonly path: string;
+  /** `GET`, or `HEAD` for `-I`. */
   readonly method: "GET" | "HEAD";
   /** Extra request fields from `-H`, in order. */
   readonly headers: readonly Header[];
@@ -82,7 +85,9 @@ export type OutgoingRequest = Pick<GetOptions, "host" | "port" | "path" | "metho
 
 /** Where `get` writes: stdout, stderr, and whether each is a terminal. */
 export interface ClientIo {
+  /** Where the response (or only its body) goes. */
   readonly stdout: { write(bytes: Uint8Array): Promise<number>; isTerminal(): boolean };
+  /** Where requests with `-v`, progress and errors go. */
   readonly stderr: { write(bytes: Uint8Array): Promise<number>; isTerminal(): boolean };
 }
 

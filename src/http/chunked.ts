@@ -24,6 +24,7 @@ export type ChunkedState =
 
 /** The result of one {@linkcode decodeChunked} step that did not fail. */
 export interface ChunkedProgress {
+  /** Tells progress from a {@linkcode ParseError}. */
   readonly kind: "progress";
   /** The state to pass to the next call; `phase: "done"` once the last chunk and trailers are in. */
   readonly state: ChunkedState;

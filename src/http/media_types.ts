@@ -5,7 +5,10 @@
  */
 
 // @ts-types="@types/mime-types"
-import mime from "mime-types";
+// The full specifiers (as declared in deno.json "imports") make mod.ts importable from other
+// programs, whose own import maps know nothing of sockserve's.
+// @ts-types="npm:@types/mime-types@^3.0.1"
+import mime from "npm:mime-types@^3.0.2";
 
 /** The type sent when a file's extension is unknown: "download it", never "render it". */
 export const FALLBACK_CONTENT_TYPE = "application/octet-stream";

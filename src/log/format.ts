@@ -6,7 +6,8 @@
  * @module
  */
 
-import { stringify } from "csv-stringify/sync";
+// The full specifier, as declared in deno.json "imports": mod.ts works from other programs too.
+import { stringify } from "npm:csv-stringify@^6.9.0/sync";
 import { bracketHost } from "../http/authority.ts";
 import type { Status } from "../http/status.ts";
 import { MAX_LOGGED_LINE_CHARS } from "../limits.ts";
