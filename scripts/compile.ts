@@ -135,6 +135,7 @@ async function main(args: string[]): Promise<number> {
     args,
     options: {
       "host-only": { type: "boolean" },
+      verbose: { type: "boolean", short: "v" },
       target: { type: "string" },
       root: { type: "string" },
       "log-dir": { type: "string" },
@@ -169,7 +170,7 @@ async function main(args: string[]): Promise<number> {
   const built: [string, string][] = [];
   for (const target of targets) {
     const plan = compilePlan(target, { dist: values.dist, locked });
-    console.log(`deno ${plan.args.join(" ")}`);
+    if (values.verbose) console.log(`deno ${plan.args.join(" ")}`);
     const result = await new Deno.Command(Deno.execPath(), {
       args: [...plan.args],
       stdout: "inherit",
@@ -178,12 +179,14 @@ async function main(args: string[]): Promise<number> {
       .output();
     if (!result.success) {
       const stderr = new TextDecoder().decode(result.stderr);
-      console.error(stderr.trimEnd());
-      console.error(
-        /denort|download|dns|lookup|network|connect/i.test(stderr)
-          ? DENORT_HINT
-          : `deno compile failed for ${target}.`,
-      );
+      // The usual failure offline is the base binary's download: one line says what to do,
+      // without Deno's backtrace. Anything else is shown as Deno reported it.
+      if (/denort|dl\.deno\.land|dns error|failed to lookup/i.test(stderr)) {
+        console.error(DENORT_HINT);
+      } else {
+        console.error(stderr.trimEnd());
+        console.error(`deno compile failed for ${target}.`);
+      }
       return 1;
     }
     built.push([plan.output.slice(values.dist.length + 1), await sha256(plan.output)]);
