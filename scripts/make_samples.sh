@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the sample files of the default site (www/samples/) with Debian tools:
-# ImageMagick (PNG, JPG), ffmpeg (GIF, H.264 MP4 with +faststart), Ghostscript's ps2pdf (PDF).
+# ImageMagick (PNG, JPG), ffmpeg (GIF, H.264 MP4 with +faststart, the MP4's poster frame),
+# Ghostscript's ps2pdf (PDF).
 # usage: scripts/make_samples.sh            (installs the tools with apt-get when missing)
 # The output is deterministic enough to review; commit www/samples/ after running it.
 set -euo pipefail
@@ -31,6 +32,11 @@ ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=480x270:rate=25:duration=10 
   -f lavfi -i sine=frequency=440:sample_rate=44100:duration=10 \
   -c:v libx264 -profile:v main -preset veryslow -crf 34 -pix_fmt yuv420p -g 25 \
   -c:a aac -b:a 32k -movflags +faststart "$out/sample.mp4"
+
+# The video's poster: its frame at 2 s, taken from the MP4 itself so the two always match, shown
+# by files.html before the video plays (or when it cannot).
+ffmpeg -loglevel error -y -ss 2 -i "$out/sample.mp4" -frames:v 1 -q:v 5 -update 1 \
+  "$out/sample-poster.jpg"
 
 cat > "$out/sample.ps" <<'PS'
 %!PS

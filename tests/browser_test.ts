@@ -1,13 +1,16 @@
 /// <reference lib="dom" />
 /**
  * End to end in a real browser: Debian's Chromium, driven by playwright-core, loads the default
- * site from sockserve. In CI (CI set) a Chromium that cannot start fails the test with the
- * reason; elsewhere the test is ignored, by name, when /usr/bin/chromium is not installed.
+ * site from sockserve, and the built-in listing and error pages from a folder with awkward
+ * names. Each page is captured at a desktop and a phone width into test-output/ (look at them:
+ * a test can check that nothing overflows, not that it looks right). In CI (CI set) a Chromium
+ * that cannot start fails the test with the reason; elsewhere the test is ignored, by name, when
+ * /usr/bin/chromium is not installed.
  */
 
 import assert from "node:assert/strict";
-import { chromium, type Page, type Response } from "playwright-core";
-import { startServer } from "./helpers.ts";
+import { type Browser, chromium, type Page, type Response } from "playwright-core";
+import { makeTree, startServer } from "./helpers.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const WWW = new URL("../www", import.meta.url).pathname;
@@ -29,11 +32,43 @@ function chromiumInstalled(): boolean {
   }
 }
 
+/** Viewport widths the pages are checked and captured at: a laptop and a common phone. */
+const WIDTHS = [1280, 390] as const;
+const VIEWPORT_HEIGHT = 800;
+
+/** The default site is shipped inside every binary: keep it small. */
+const SITE_BUDGET_BYTES = 2 * 1024 * 1024;
+
+/** A folder for the built-in pages: nested, long and hostile names, no 404.html of its own. */
+const AWKWARD_TREE: Record<string, string | Uint8Array> = {
+  "docs/archive.tar.gz": new Uint8Array(40_000),
+  "docs/report.pdf": "%PDF-1.4\n" + "x".repeat(5_000),
+  "docs/photo.jpg": new Uint8Array(300),
+  "docs/notes.txt": "notes",
+  "docs/<img src=x onerror=alert(1)>.html": "x",
+  "docs/a-file-with-an-extremely-long-name-that-keeps-going-and-going-without-any-spaces.txt": "a",
+  'docs/deeply nested folder with a rather long name/<b>bold & "quoted"/inner.txt': "i",
+  "docs/sub/": "",
+};
+
 const required = Deno.env.get("CI") !== undefined;
+
+Deno.test("the default site stays under 2 MiB", async () => {
+  let total = 0;
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else total += (await Deno.stat(path)).size;
+    }
+  };
+  await walk(WWW);
+  assert.ok(total < SITE_BUDGET_BYTES, `www/ holds ${total} bytes`);
+});
 
 Deno.test({
   name: required || chromiumInstalled()
-    ? "the default site works in Chromium: pages, images, video seeking, PDF, custom 404"
+    ? "the default site works in Chromium: pages, images, video seeking, PDF, custom 404, built-in pages"
     : `the default site works in Chromium (ignored: ${CHROMIUM} is not installed and CI is not set)`,
   ignore: !required && !chromiumInstalled(),
   // Playwright keeps its pipe and timers alive between calls; the browser is closed in finally.
@@ -46,13 +81,24 @@ Deno.test({
     } catch (error) {
       throw new Error(`Chromium cannot be started (${CHROMIUM}): ${(error as Error).message}`);
     }
-    await using server = await startServer({ root: WWW, args: ["--quiet"] });
+    await using server = await startServer({ root: WWW, args: ["--quiet", "--listing"] });
+    await using awkward = await startServer({
+      root: await makeTree(AWKWARD_TREE),
+      args: ["--quiet", "--listing"],
+    });
     const base = `http://127.0.0.1:${server.port}/`;
+    const awkwardBase = `http://127.0.0.1:${awkward.port}/`;
     try {
       const page = await browser.newPage();
       const failed: string[] = [];
       const responses: Response[] = [];
-      page.on("requestfailed", (r) => failed.push(`${r.url()}: ${r.failure()?.errorText}`));
+      page.on("requestfailed", (r) => {
+        // With a poster to show, Chromium stops a video's download once it has the metadata
+        // (preload="metadata"): that cancel is the browser's choice, not a failed request.
+        const cancelled = r.resourceType() === "media" &&
+          r.failure()?.errorText === "net::ERR_ABORTED";
+        if (!cancelled) failed.push(`${r.url()}: ${r.failure()?.errorText}`);
+      });
       page.on("response", (r) => responses.push(r));
 
       await t.step("the landing page renders with no failed request", async () => {
@@ -61,8 +107,6 @@ Deno.test({
         assert.equal(await page.locator("h1").first().textContent(), "sockserve");
         assert.deepEqual(failed, []);
         assert.deepEqual(responses.filter((r) => r.status() >= 400).map((r) => r.url()), []);
-        await Deno.mkdir(OUTPUT, { recursive: true });
-        await page.screenshot({ path: `${OUTPUT}landing.png`, fullPage: true });
       });
 
       await t.step("every image on the all-files page decodes", async () => {
@@ -77,6 +121,20 @@ Deno.test({
         );
         assert.deepEqual(widths, [["png", 640], ["jpg", 640], ["gif", 240]]);
         assert.deepEqual(failed, []);
+      });
+
+      await t.step("the video shows its poster frame, a JPEG from the server", async () => {
+        const poster = await page.evaluate(async () => {
+          const video = document.querySelector("video")!;
+          const img = new Image();
+          img.src = video.poster;
+          await img.decode();
+          return [new URL(video.poster).pathname, img.naturalWidth, img.naturalHeight];
+        });
+        assert.deepEqual(poster, ["/samples/sample-poster.jpg", 480, 270]);
+        const res = responses.find((r) => r.url().endsWith("/samples/sample-poster.jpg"));
+        assert.equal(res?.status(), 200);
+        assert.equal(res?.headers()["content-type"], "image/jpeg");
       });
 
       await t.step(
@@ -131,6 +189,85 @@ Deno.test({
         assert.equal(res?.status(), 404);
         assert.equal(await page.locator("#not-found").textContent(), "404 — nothing here");
       });
+
+      await t.step("built-in pages use exactly the rules of the site's style.css", async () => {
+        await page.goto(base, { waitUntil: "load" });
+        const site = await page.evaluate(cssRules);
+        await page.goto(`${awkwardBase}no-such-page`, { waitUntil: "load" });
+        const inline = await page.evaluate(cssRules);
+        assert.ok(site.length > 0);
+        assert.deepEqual(inline, site);
+      });
+
+      for (const width of WIDTHS) {
+        await t.step(
+          `at ${width}px the landing, listing and error pages fit, aligned`,
+          async () => {
+            await checkPagesAt(browser!, width, base, awkwardBase);
+          },
+        );
+      }
+
+      await t.step("the listing sorts, and browses sorted, with JavaScript off", async () => {
+        const context = await browser!.newContext({ javaScriptEnabled: false });
+        try {
+          const plain = await context.newPage();
+          await plain.goto(`${awkwardBase}docs/`, { waitUntil: "load" });
+          const firstFile = () => plain.locator("tbody tr").nth(3).locator("a").textContent();
+          assert.equal(
+            await firstFile(),
+            "<img src=x onerror=alert(1)>.html",
+          );
+          await plain.locator("th a", { hasText: "Size" }).click();
+          assert.equal(new URL(plain.url()).search, "?sort=size&order=desc");
+          assert.equal(await firstFile(), "archive.tar.gz");
+          await plain.locator("th a", { hasText: "Size" }).click();
+          assert.equal(new URL(plain.url()).search, "?sort=size&order=asc");
+          await plain.locator("tbody a", { hasText: "sub/" }).click();
+          assert.equal(
+            new URL(plain.url()).pathname + new URL(plain.url()).search,
+            "/docs/sub/?sort=size&order=asc",
+          );
+          await plain.locator(".crumbs a", { hasText: "Home" }).click();
+          assert.equal(new URL(plain.url()).pathname, "/");
+          await plain.goto(`${awkwardBase}docs/?sort=nonsense&order=%3Cb%3E`, {
+            waitUntil: "load",
+          });
+          assert.equal(
+            await firstFile(),
+            "<img src=x onerror=alert(1)>.html",
+          );
+        } finally {
+          await context.close();
+        }
+      });
+
+      await t.step("hostile names in a listing stay text: no markup, no script runs", async () => {
+        let dialogs = 0;
+        page.on("dialog", (dialog) => {
+          dialogs++;
+          dialog.dismiss();
+        });
+        await page.goto(`${awkwardBase}docs/`, { waitUntil: "load" });
+        assert.equal(await page.locator("main img, main script, main b").count(), 0);
+        const link = page.locator("tbody a", { hasText: "onerror" });
+        assert.equal(await link.textContent(), "<img src=x onerror=alert(1)>.html");
+        assert.equal(
+          await link.getAttribute("href"),
+          "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E.html",
+        );
+        await page.goto(
+          `${awkwardBase}docs/deeply%20nested%20folder%20with%20a%20rather%20long%20name/%3Cb%3Ebold%20%26%20%22quoted%22/`,
+          { waitUntil: "load" },
+        );
+        assert.deepEqual(await page.locator(".crumbs a").allTextContents(), [
+          "Home",
+          "docs",
+          "deeply nested folder with a rather long name",
+          '<b>bold & "quoted"',
+        ]);
+        assert.equal(dialogs, 0);
+      });
     } finally {
       await browser.close();
     }
@@ -155,4 +292,59 @@ function seekVideoToMiddle(page: Page) {
     video.pause();
     return { duration: video.duration, played, afterSeek, error: video.error?.message ?? null };
   });
+}
+
+/** The rules of the page's first stylesheet as the browser parsed them (CSSOM text). */
+function cssRules(): string[] {
+  return Array.from(document.styleSheets[0].cssRules, (rule) => rule.cssText);
+}
+
+/**
+ * Loads the landing page, a sorted listing and a built-in error page at one viewport width:
+ * nothing wider than the viewport, every request to our own servers, the header's text on the
+ * same left edge as the body's, sizes right-aligned; each page is captured full height.
+ */
+async function checkPagesAt(
+  browser: Browser,
+  width: number,
+  base: string,
+  awkwardBase: string,
+): Promise<void> {
+  const context = await browser.newContext({ viewport: { width, height: VIEWPORT_HEIGHT } });
+  try {
+    const page = await context.newPage();
+    const foreign: string[] = [];
+    page.on("request", (r) => {
+      if (!r.url().startsWith(base) && !r.url().startsWith(awkwardBase)) foreign.push(r.url());
+    });
+    await Deno.mkdir(OUTPUT, { recursive: true });
+    const pages: [string, string, number, string][] = [
+      ["landing", base, 200, "main h2"],
+      ["listing", `${awkwardBase}docs/?sort=size&order=desc`, 200, "main table"],
+      ["error", `${awkwardBase}no-such-page`, 404, "main p"],
+    ];
+    for (const [name, url, status, body] of pages) {
+      const res = await page.goto(url, { waitUntil: "load" });
+      assert.equal(res?.status(), status, name);
+      const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(scroll <= width, `${name} at ${width}px is ${scroll}px wide`);
+      const heading = await page.locator("header h1").boundingBox();
+      const content = await page.locator(body).first().boundingBox();
+      assert.ok(heading && content);
+      assert.ok(
+        Math.abs(heading.x - content.x) <= 1,
+        `${name}: header at ${heading.x}, body at ${content.x}`,
+      );
+      await page.screenshot({ path: `${OUTPUT}${name}-${width}.png`, fullPage: true });
+    }
+    // The listing page is the last one but one: check its size column on the way back.
+    await page.goto(pages[1][1], { waitUntil: "load" });
+    const align = await page.locator("tbody td:nth-child(2)").evaluateAll((cells) =>
+      cells.map((cell) => getComputedStyle(cell).textAlign)
+    );
+    assert.ok(align.length > 0 && align.every((a) => a === "right"), align.join());
+    assert.deepEqual(foreign, []);
+  } finally {
+    await context.close();
+  }
 }

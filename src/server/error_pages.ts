@@ -16,6 +16,7 @@ import { type Confinement, openInside, stillInside, type Supervisor } from "./op
 import { normalizePath, resolvePath, type Root } from "./resolver.ts";
 import type { Representation } from "./representation.ts";
 import type { Reply } from "./responder.ts";
+import { formatPage } from "./page_style.ts";
 
 const encoder = new TextEncoder();
 
@@ -67,7 +68,9 @@ const DEFAULT_DETAIL: Record<ErrorStatus, string> = {
 };
 
 /**
- * Builds the HTML page of an error status: the one funnel all error responses go through.
+ * Builds the HTML page of an error status: the one funnel all error responses go through. It
+ * has the site's look (the shared stylesheet, inline) and a link home; the only text it shows
+ * beyond the status is the detail, escaped.
  *
  * @param status The error status.
  * @param detail A sentence to show; escaped here.
@@ -78,10 +81,12 @@ export function formatErrorPage(
   detail: string = DEFAULT_DETAIL[status],
 ): string {
   const title = `${status} ${REASON_PHRASES[status]}`;
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>\n` +
-    `<body><h1>${title}</h1>\n<p>${
-      escapeHtml(detail)
-    }</p>\n<hr><address>${SERVER_NAME}</address></body></html>\n`;
+  return formatPage({
+    title,
+    nav: `<nav><a href="/">Home</a></nav>`,
+    heading: title,
+    main: `<p>${escapeHtml(detail)}</p>\n<footer>${SERVER_NAME}</footer>`,
+  });
 }
 
 /**

@@ -12,6 +12,8 @@ import { MAX_LISTING_ENTRIES, MAX_LISTING_SCAN_ENTRIES } from "../limits.ts";
 import type { DirSource, Listing, ListingEntry, ListingResult } from "./opener.ts";
 import { IS_WINDOWS } from "../platform.ts";
 import { normalizePath } from "./resolver.ts";
+import { contentTypeFor } from "../http/media_types.ts";
+import { formatPage } from "./page_style.ts";
 
 export type { Listing, ListingEntry } from "./opener.ts";
 
@@ -78,7 +80,7 @@ async function selectEntries(
     if (!best.offer({ name: dirent.name, directory })) truncated = true;
   }
   const entries: ListingEntry[] = [];
-  for (const candidate of sortEntries(best.items())) {
+  for (const candidate of [...best.items()].sort(compareEntries)) {
     const entry = source.describe(candidate.name);
     if (entry !== null) entries.push(entry);
   }
@@ -146,20 +148,80 @@ class BoundedHeap<T> {
 
 const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
 
+/** Names in natural order ("file2" before "file10"), then by code point so no two tie. */
+function compareNames(a: Sortable, b: Sortable): number {
+  return collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
 /** The listing order: directories first, then names in natural order, then by code point. */
 function compareEntries(a: Sortable, b: Sortable): number {
-  return Number(b.directory) - Number(a.directory) || collator.compare(a.name, b.name) ||
-    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return Number(b.directory) - Number(a.directory) || compareNames(a, b);
+}
+
+/** What a listing page can be sorted by: `?sort=name|size|date`. */
+export type SortKey = "name" | "size" | "date";
+
+/** How a listing is ordered: a column and a direction (`?order=asc|desc`). */
+export interface ListingOrder {
+  readonly sort: SortKey;
+  readonly order: "asc" | "desc";
+}
+
+/** The order without a query: names ascending, as `readListing` selects them. */
+export const DEFAULT_LISTING_ORDER: ListingOrder = { sort: "name", order: "asc" };
+
+/** Each sort key's comparison of two entries of the same type; ties fall back to the name. */
+const COMPARE_BY: Record<SortKey, (a: ListingEntry, b: ListingEntry) => number> = {
+  name: compareNames,
+  size: (a, b) => a.size - b.size || compareNames(a, b),
+  // An entry without a time sorts as the oldest; comparisons, not subtraction, as it is -Infinity.
+  date: (a, b) => {
+    const x = a.modifiedMs ?? -Infinity;
+    const y = b.modifiedMs ?? -Infinity;
+    return x < y ? -1 : x > y ? 1 : compareNames(a, b);
+  },
+};
+
+/**
+ * Reads the listing order from a request's query: `sort` is `name`, `size` or `date`, `order`
+ * is `asc` or `desc`. Anything else, missing or repeated-and-unknown, falls back to the default
+ * for that parameter: a link with a bad query still lists the folder.
+ *
+ * @param query The query without its `?`, still percent-encoded; null when there is none.
+ * @returns The order to list in.
+ * @example
+ * ```ts
+ * parseListingOrder("sort=size&order=desc"); // { sort: "size", order: "desc" }
+ * parseListingOrder("sort=evil"); // { sort: "name", order: "asc" }
+ * ```
+ */
+export function parseListingOrder(query: string | null): ListingOrder {
+  if (query === null) return DEFAULT_LISTING_ORDER;
+  const params = new URLSearchParams(query);
+  const sort = params.get("sort");
+  return {
+    sort: sort === "size" || sort === "date" ? sort : DEFAULT_LISTING_ORDER.sort,
+    order: params.get("order") === "desc" ? "desc" : DEFAULT_LISTING_ORDER.order,
+  };
 }
 
 /**
- * Sorts directories first, then names in natural order ("file2" before "file10").
+ * Sorts entries for a listing: directories always first, then by the order's column (names in
+ * natural order, "file2" before "file10"; ties by name), reversed for `desc`.
  *
  * @param entries The entries.
+ * @param order Column and direction; names ascending by default.
  * @returns A sorted copy.
  */
-export function sortEntries<T extends Sortable>(entries: readonly T[]): T[] {
-  return [...entries].sort(compareEntries);
+export function sortEntries<T extends ListingEntry>(
+  entries: readonly T[],
+  order: ListingOrder = DEFAULT_LISTING_ORDER,
+): T[] {
+  const compare = COMPARE_BY[order.sort];
+  const sign = order.order === "desc" ? -1 : 1;
+  return [...entries].sort((a, b) =>
+    Number(b.directory) - Number(a.directory) || sign * compare(a, b)
+  );
 }
 
 function formatTime(ms: number | null): string {
@@ -191,55 +253,160 @@ function href(entry: ListingEntry): string {
 }
 
 /**
- * Formats a listing as an HTML page: names escaped, links percent-encoded, a parent link except
- * at the root.
- *
- * @param listing The listing.
- * @returns The page.
+ * The query that asks for an order, as HTML attribute text: empty for the default, so plain
+ * links stay plain. Built from the parsed order only, never from the request's own text.
  */
-export function formatListingHtml(listing: Listing): string {
-  const title = `Index of ${escapeHtml(displayPath(listing))}`;
-  const rows: string[] = [];
-  if (listing.segments.length > 0) {
-    rows.push(`<tr><td><a href="../">../</a></td><td></td><td></td></tr>`);
-  }
-  for (const entry of listing.entries) {
-    const name = escapeHtml(entry.name) + (entry.directory ? "/" : "");
-    rows.push(
-      `<tr><td><a href="${escapeHtml(href(entry))}">${name}</a></td>` +
-        `<td>${entry.directory ? "-" : formatSize(entry.size)}</td>` +
-        `<td>${formatTime(entry.modifiedMs)}</td></tr>`,
-    );
-  }
-  const note = listing.truncated
-    ? `<p>Only the first ${listing.entries.length} entries are shown.</p>\n`
-    : "";
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}
-td,th{padding:.2rem 1.2rem .2rem 0;text-align:left}td:nth-child(2){text-align:right}</style></head>
-<body><h1>${title}</h1>
-<table><thead><tr><th>Name</th><th>Size</th><th>Modified (UTC)</th></tr></thead>
-<tbody>
-${rows.join("\n")}
-</tbody></table>
-${note}</body></html>
-`;
+function orderQuery(order: ListingOrder): string {
+  return order.sort === DEFAULT_LISTING_ORDER.sort && order.order === DEFAULT_LISTING_ORDER.order
+    ? ""
+    : `?sort=${order.sort}&amp;order=${order.order}`;
 }
 
 /**
- * Formats a listing as JSON: `{ path, truncated, entries: [{ name, type, size, modified, href }] }`.
+ * The link to the folder `levels` above this one (0: this one), keeping the order. Only `../`
+ * steps: the listing is always at a path ending in `/` (the resolver redirects to it), so no
+ * name has to go into these links at all.
+ */
+function upLink(levels: number, query: string): string {
+  return (levels === 0 ? "./" : "../".repeat(levels)) + query;
+}
+
+/** Marks the breadcrumb of the folder being shown (WAI-ARIA breadcrumb pattern). */
+const CURRENT = ' aria-current="page"';
+
+/** Breadcrumbs: Home, then each folder of the path, the last marked as the current page. */
+function formatBreadcrumbs(segments: readonly string[], query: string): string {
+  const last = segments.length;
+  const crumbs = [`<a href="${upLink(last, query)}"${last === 0 ? CURRENT : ""}>Home</a>`];
+  segments.forEach((segment, i) => {
+    const current = i === last - 1 ? CURRENT : "";
+    crumbs.push(`<a href="${upLink(last - 1 - i, query)}"${current}>${escapeHtml(segment)}</a>`);
+  });
+  return `<nav class="crumbs" aria-label="Breadcrumbs">${crumbs.join("")}</nav>`;
+}
+
+/** The column heads, each a link that sorts by it; the current column says which way. */
+const COLUMNS: readonly { readonly key: SortKey; readonly label: string }[] = [
+  { key: "name", label: "Name" },
+  { key: "size", label: "Size" },
+  { key: "date", label: "Modified (UTC)" },
+];
+
+/**
+ * A column head: a link to sort by it. On the current column the link flips the direction;
+ * elsewhere names start ascending, sizes and dates descending (largest, newest first).
+ */
+function formatColumnHead(key: SortKey, label: string, current: ListingOrder): string {
+  const active = current.sort === key;
+  const flipped = current.order === "asc" ? "desc" : "asc";
+  const next: ListingOrder = {
+    sort: key,
+    order: active ? flipped : key === "name" ? "asc" : "desc",
+  };
+  const link = orderQuery(next) || "./";
+  if (!active) return `<th><a href="${link}">${label}</a></th>`;
+  const [sort, arrow] = current.order === "asc"
+    ? ["ascending", "\u2191"]
+    : ["descending", "\u2193"];
+  return `<th aria-sort="${sort}"><a href="${link}">${label} ${arrow}</a></th>`;
+}
+
+/** File-type hints shown before a name, by media type: the first rule that matches names it. */
+const KIND_RULES: readonly (readonly [RegExp, string])[] = [
+  [/^image\//, "img"],
+  [/^video\//, "vid"],
+  [/^audio\//, "aud"],
+  [/^application\/pdf\b/, "pdf"],
+  [/^font\//, "font"],
+  [/^text\/html\b/, "html"],
+  [
+    /^application\/(zip|gzip|x-tar|x-7z-compressed|x-bzip2?|x-xz|vnd\.rar|x-rar-compressed|zstd|java-archive)\b/,
+    "zip",
+  ],
+  [/^(text\/(css|javascript)|application\/(javascript|json|xml|wasm|[^;]*\+(json|xml)))\b/, "code"],
+  [/^text\//, "txt"],
+];
+
+/**
+ * Names the kind of an entry for its hint: `dir` for folders, else by the media type the server
+ * would send for its name (`img`, `vid`, `aud`, `pdf`, `font`, `html`, `zip`, `code`, `txt`),
+ * `file` when nothing more is known.
+ *
+ * @param entry A name and whether it is a folder.
+ * @returns A label of at most four letters.
+ */
+export function kindOf(entry: Pick<ListingEntry, "name" | "directory">): string {
+  if (entry.directory) return "dir";
+  const type = contentTypeFor(entry.name);
+  return KIND_RULES.find(([rule]) => rule.test(type))?.[1] ?? "file";
+}
+
+/**
+ * Formats a listing as an HTML page in the site's style: breadcrumbs, then a table sortable by
+ * name, size and date through links with a query (no script), directories first, sizes for
+ * people, a type hint per entry. Names are escaped, links percent-encoded, and nothing of the
+ * request but the validated order is reflected.
  *
  * @param listing The listing.
+ * @param order The order to show it in (see {@linkcode parseListingOrder}).
+ * @returns The page.
+ */
+export function formatListingHtml(
+  listing: Listing,
+  order: ListingOrder = DEFAULT_LISTING_ORDER,
+): string {
+  const query = orderQuery(order);
+  const path = escapeHtml(displayPath(listing));
+  const rows: string[] = [];
+  if (listing.segments.length > 0) {
+    rows.push(`<tr><td><i>dir</i><a href="../${query}">../</a></td><td></td><td></td></tr>`);
+  }
+  for (const entry of sortEntries(listing.entries, order)) {
+    const name = escapeHtml(entry.name) + (entry.directory ? "/" : "");
+    const link = escapeHtml(href(entry)) + (entry.directory ? query : "");
+    rows.push(
+      `<tr><td><i>${kindOf(entry)}</i><a href="${link}">${name}</a></td>` +
+        `<td>${entry.directory ? "\u2014" : formatSize(entry.size)}</td>` +
+        `<td>${formatTime(entry.modifiedMs)}</td></tr>`,
+    );
+  }
+  const heads = COLUMNS.map((c) => formatColumnHead(c.key, c.label, order)).join("");
+  return formatPage({
+    title: `Index of ${path}`,
+    nav: formatBreadcrumbs(listing.segments, query),
+    heading: `Index of ${path}`,
+    main:
+      `<table><thead><tr>${heads}</tr></thead>\n<tbody>\n${rows.join("\n")}\n</tbody></table>\n` +
+      truncationNote(listing, order),
+  });
+}
+
+/** Says that entries were left out, and that a size or date order only sorts those shown. */
+function truncationNote(listing: Listing, order: ListingOrder): string {
+  if (!listing.truncated) return "";
+  const shown = listing.entries.length;
+  const sorted = order.sort === "name" ? "" : ` Sorting by ${order.sort} orders these ${shown}.`;
+  const note = `Only the first ${shown} entries, folders first and by name, are shown.`;
+  return `<footer>${note}${sorted}</footer>\n`;
+}
+
+/**
+ * Formats a listing as JSON: `{ path, truncated, entries: [{ name, type, size, modified, href }] }`,
+ * entries in the same order as the HTML page.
+ *
+ * @param listing The listing.
+ * @param order The order of the entries (see {@linkcode parseListingOrder}).
  * @returns The JSON text.
  */
-export function formatListingJson(listing: Listing): string {
+export function formatListingJson(
+  listing: Listing,
+  order: ListingOrder = DEFAULT_LISTING_ORDER,
+): string {
   return JSON.stringify(
     {
       path: displayPath(listing),
       truncated: listing.truncated,
-      entries: listing.entries.map((entry) => ({
+      entries: sortEntries(listing.entries, order).map((entry) => ({
         name: entry.name,
         type: entry.directory ? "directory" : "file",
         size: entry.size,

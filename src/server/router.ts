@@ -17,7 +17,13 @@ import type { FileCache } from "./cache.ts";
 import type { ConnectionInfo } from "./connection.ts";
 import { errorPage, type ErrorPageSource, isErrorReply } from "./error_pages.ts";
 import { type Refusal, refusalStatus } from "./fs_errors.ts";
-import { formatListingHtml, formatListingJson, prefersJson, readListing } from "./listing.ts";
+import {
+  formatListingHtml,
+  formatListingJson,
+  parseListingOrder,
+  prefersJson,
+  readListing,
+} from "./listing.ts";
 import {
   type Confinement,
   type ListingResult,
@@ -195,7 +201,10 @@ function refuse(context: AnswerContext, refusal: Refusal, method: string): Promi
   });
 }
 
-/** Builds the HTML or JSON listing of a directory (RFC 9110 §12.5.1: Vary on Accept). */
+/**
+ * Builds the HTML or JSON listing of a directory (RFC 9110 §12.5.1: Vary on Accept), in the
+ * order the query asks for (`?sort=size&order=desc`; anything unknown lists by name).
+ */
 async function listingReply(
   context: AnswerContext,
   dirPath: string,
@@ -215,7 +224,10 @@ async function listingReply(
   }
   if (result.kind !== "listing") return await refuse(context, result, head.method);
   const json = prefersJson(head.headers.get("accept"));
-  const body = json ? formatListingJson(result.listing) : formatListingHtml(result.listing);
+  const order = parseListingOrder(head.query);
+  const body = json
+    ? formatListingJson(result.listing, order)
+    : formatListingHtml(result.listing, order);
   const type = json ? "application/json; charset=utf-8" : "text/html; charset=utf-8";
   return bytesReply(200, new TextEncoder().encode(body), type, head.method, {
     headers: [["Vary", "Accept"]],

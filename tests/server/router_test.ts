@@ -207,6 +207,36 @@ Deno.test("--listing lists a directory as HTML, and as JSON for Accept: applicat
   assert.equal((await request(server.port, get("/docs/b/"))).status, 200);
 });
 
+Deno.test("--listing sorts by the query, HTML and JSON alike; an unknown sort lists by name", async () => {
+  const root = await site({ "docs/big.txt": "x".repeat(100), "docs/mid.txt": "x".repeat(10) });
+  await using server = await startServer({ root, args: ["--quiet", "--listing"] });
+  const names = async (target: string) => {
+    const res = await request(server.port, get(target, "Accept: application/json\r\n"));
+    assert.equal(res.status, 200);
+    return JSON.parse(res.body).entries.map((e: { name: string }) => e.name);
+  };
+  assert.deepEqual(await names("/docs/"), ["b", "a.txt", "big.txt", "mid.txt"]);
+  assert.deepEqual(await names("/docs/?sort=size&order=desc"), [
+    "b",
+    "big.txt",
+    "mid.txt",
+    "a.txt",
+  ]);
+  assert.deepEqual(await names("/docs/?sort=%3Cx%3E&order=up"), [
+    "b",
+    "a.txt",
+    "big.txt",
+    "mid.txt",
+  ]);
+  const html = await request(server.port, get("/docs/?sort=size&order=desc"));
+  assert.equal(html.status, 200);
+  assert.ok(html.body.indexOf(">big.txt<") < html.body.indexOf(">mid.txt<"));
+  assert.ok(html.body.includes('<a href="b/?sort=size&amp;order=desc">b/</a>'));
+  const hostile = await request(server.port, get("/docs/?sort=%22%3E%3Cscript%3E"));
+  assert.equal(hostile.status, 200);
+  assert.ok(!hostile.body.includes("<script>") && !hostile.body.includes("%22%3E"));
+});
+
 Deno.test("--dotfiles allow serves and lists dotfiles", async () => {
   const root = await site({ "docs/.env": "E" });
   await using server = await startServer({
