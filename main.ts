@@ -7,6 +7,7 @@
 import { ClientError, get } from "./src/client/get.ts";
 import { parseCli, type ServeCommand } from "./src/cli/args.ts";
 import { GET_HELP } from "./src/client/args.ts";
+import { CERT_HELP } from "./src/cli/cert_args.ts";
 import { HELP } from "./src/cli/help.ts";
 import { chooseRoot, startServer, StartupError } from "./src/cli/startup.ts";
 import { VERSION } from "./src/version.ts";
@@ -23,6 +24,14 @@ async function main(args: readonly string[]): Promise<number> {
     case "get-help":
       console.log(GET_HELP);
       return 0;
+    case "cert-help":
+      console.log(CERT_HELP);
+      return 0;
+    case "cert": {
+      // Loaded only here: serving never pays for the certificate library.
+      const { runCert } = await import("./src/cli/cert.ts");
+      return await runCert(command, chooseRoot(parseCli([]) as ServeCommand).root);
+    }
     case "version":
       console.log(`sockserve ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`);
       return 0;

@@ -35,21 +35,37 @@
  * @module
  */
 
+import type { TlsPair } from "./src/server/listeners.ts";
 import type { Confinement } from "./src/server/opener.ts";
 import { serve as serveWithOptions, type ServeSettings } from "./src/server/serve.ts";
 
-export type { Confinement, ServeSettings };
+export type { Confinement, ServeSettings, TlsPair };
+export {
+  type CheckedPair,
+  checkTlsPair,
+  type PairCheck,
+  readTlsPair,
+  type RefusedPair,
+  type TlsFiles,
+} from "./src/server/tls.ts";
 
 /** A running server. */
 export interface Server {
-  /** The address actually listened on (the real port when 0 was asked). */
+  /** The first address listened on (the real port when 0 was asked). */
   readonly addr: Deno.NetAddr;
+  /** Every address listened on, as `host:port` (IPv6 in brackets). */
+  readonly addresses: readonly string[];
   /** Resolves when the server has stopped and the logs are flushed. */
   readonly finished: Promise<void>;
   /** Stops gracefully: in-flight responses finish, the logs are flushed. */
   stop(): Promise<void>;
   /** How opened files are proven to be inside the root. */
   readonly confinement: Confinement;
+  /**
+   * Serves new TLS handshakes with another certificate (check it with `readTlsPair` first);
+   * open connections keep theirs. Rejects, keeping the old one, when Deno refuses the pair.
+   */
+  reloadTls(pair: TlsPair): Promise<void>;
 }
 
 /**
@@ -61,8 +77,10 @@ export interface Server {
  * @returns The running server; `stop()` it to finish in-flight responses and flush the logs.
  */
 export async function serve(settings: ServeSettings): Promise<Server> {
-  const { addr, finished, stop, confinement } = await serveWithOptions(settings);
-  return { addr, finished, stop, confinement };
+  const { addr, addresses, finished, stop, confinement, reloadTls } = await serveWithOptions(
+    settings,
+  );
+  return { addr, addresses, finished, stop, confinement, reloadTls };
 }
 export {
   type BodyOutput,

@@ -135,6 +135,41 @@ export const MAX_CONCURRENT_LISTINGS = 2;
 /** Seconds a 503 (out of descriptors, too many listings) asks the client to wait. */
 export const BUSY_RETRY_AFTER_S = 1;
 
+// ── HTTPS (src/server/tls.ts, listeners.ts, src/cli/cert_watch.ts, cert.ts) ─────────────────────
+
+/** Largest certificate or key file read: a chain of a few certificates is < 20 KiB → exit 2. */
+export const MAX_TLS_FILE_BYTES = 1024 * 1024;
+
+/** Milliseconds between checks of the certificate files for a change (certbot renews in place). */
+export const TLS_RELOAD_POLL_MS = 5000;
+
+/** Milliseconds between tries to listen again on an address just closed for a new certificate. */
+export const REBIND_RETRY_MS = 5;
+
+/** Tries to listen again on a just-closed address (a second at most): then it is someone else's. */
+export const REBIND_ATTEMPTS = 200;
+
+/** Milliseconds abandoned TLS sockets wait to be freed together (one /proc scan per batch). */
+export const REAP_BATCH_MS = 100;
+
+/** Days before expiry from which sockserve warns, at start-up and then daily. */
+export const TLS_EXPIRY_WARNING_DAYS = 7;
+
+/** Milliseconds between expiry checks while serving: once a day. */
+export const TLS_EXPIRY_CHECK_INTERVAL_MS = 24 * 60 * 60 * 1000;
+
+/** `--hsts` without a value: one year, what hstspreload.org and Caddy's examples use. */
+export const DEFAULT_HSTS_MAX_AGE_S = 31_536_000;
+
+/** Largest `--hsts` accepted: two years; more is a typo → exit 2. */
+export const MAX_HSTS_MAX_AGE_S = 2 * 31_536_000;
+
+/** Days a `sockserve cert` leaf is valid: under the 398 days browsers accept for a leaf. */
+export const DEV_LEAF_VALID_DAYS = 397;
+
+/** Days the `sockserve cert` development CA is valid: trusted once, for years. */
+export const DEV_CA_VALID_DAYS = 10 * 365;
+
 // ── Logs (src/log/) ──────────────────────────────────────────────────────────────────────────
 
 /** Milliseconds between log flushes: rows reach disk quickly without a write per response. */

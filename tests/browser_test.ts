@@ -10,7 +10,9 @@
 
 import assert from "node:assert/strict";
 import { type Browser, chromium, type Page, type Response } from "playwright-core";
+import { createHash, createPublicKey } from "node:crypto";
 import { makeTree, startServer } from "./helpers.ts";
+import { makeCertificates } from "./fixtures/certificates.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const WWW = new URL("../www", import.meta.url).pathname;
@@ -348,3 +350,60 @@ async function checkPagesAt(
     await context.close();
   }
 }
+
+/** Chromium's pin for a certificate's key: base64 SHA-256 of its SubjectPublicKeyInfo. */
+function spkiPin(certPem: string): string {
+  const spki = createPublicKey(certPem).export({ type: "spki", format: "der" });
+  return createHash("sha256").update(spki).digest("base64");
+}
+
+Deno.test({
+  name: required || chromiumInstalled()
+    ? "the default site works in Chromium over HTTPS with sockserve cert's certificate"
+    : `the default site works in Chromium over HTTPS (ignored: ${CHROMIUM} is not installed and CI is not set)`,
+  ignore: !required && !chromiumInstalled(),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const certs = await makeCertificates();
+    // Trust exactly this certificate's key (installing the CA needs the system's trust store).
+    const pinned = [...FLAGS, `--ignore-certificate-errors-spki-list=${spkiPin(certs.certPem)}`];
+    let browser: Browser;
+    try {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: pinned, timeout: 60_000 });
+    } catch (error) {
+      throw new Error(`Chromium cannot be started (${CHROMIUM}): ${(error as Error).message}`);
+    }
+    await using server = await startServer({
+      root: WWW,
+      args: ["--quiet", "--host", "localhost", "--tls-cert", certs.cert, "--tls-key", certs.key],
+    });
+    try {
+      const page = await browser.newPage();
+      const failed: string[] = [];
+      page.on("requestfailed", (r) => {
+        const cancelled = r.resourceType() === "media" &&
+          r.failure()?.errorText === "net::ERR_ABORTED";
+        if (!cancelled) failed.push(`${r.url()}: ${r.failure()?.errorText}`);
+      });
+      const res = await page.goto(`https://localhost:${server.port}/`, { waitUntil: "load" });
+      assert.equal(res?.status(), 200);
+      assert.equal(await page.locator("h1").first().textContent(), "sockserve");
+      assert.equal(await page.evaluate(() => globalThis.isSecureContext), true);
+      const security = await res!.securityDetails();
+      assert.match(security?.protocol ?? "", /^TLS 1\.[23]$/);
+      assert.match(security?.issuer ?? "", /sockserve development CA/);
+      assert.equal(security?.subjectName, "localhost");
+      await page.goto(`https://localhost:${server.port}/files.html`, { waitUntil: "load" });
+      const widths = await page.evaluate(() =>
+        Promise.all(
+          Array.from(document.images, async (img) => (await img.decode(), img.naturalWidth)),
+        )
+      );
+      assert.deepEqual(widths, [640, 640, 240]);
+      assert.deepEqual(failed, []);
+    } finally {
+      await browser.close();
+    }
+  },
+});

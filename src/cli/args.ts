@@ -7,6 +7,7 @@
 import { bracketHost, unbracketHost } from "../http/authority.ts";
 import { parseArgs } from "node:util";
 import { type GetCommand, parseGetArgs } from "../client/args.ts";
+import { type CertParse, parseCertArgs } from "./cert_args.ts";
 import {
   DEFAULT_HOST,
   DEFAULT_LOG_DIR,
@@ -23,8 +24,10 @@ export { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./com
 import type { ServeOptions } from "../server/serve.ts";
 import {
   DEFAULT_HEADER_TIMEOUT_S,
+  DEFAULT_HSTS_MAX_AGE_S,
   DEFAULT_IDLE_TIMEOUT_S,
   MAX_CONNECTIONS_LIMIT,
+  MAX_HSTS_MAX_AGE_S,
   MAX_TIMEOUT_S,
   MAX_WORKERS,
 } from "../limits.ts";
@@ -47,10 +50,25 @@ export interface ServeCommand extends
       | "cacheControl"
       | "anyHost"
       | "supervisor"
+      | "reapSocket"
       | "maxConnections"
+      | "host"
+      | "tls"
+      | "httpsRedirectPort"
+      | "hstsMaxAgeS"
     >
   > {
   readonly kind: "serve";
+  /** The addresses to listen on (`--host`, repeatable), without brackets or repeats. */
+  readonly hosts: readonly string[];
+  /** The certificate file (`--tls-cert`), or null for plain HTTP. */
+  readonly tlsCert: string | null;
+  /** The key file (`--tls-key`), or null for plain HTTP. */
+  readonly tlsKey: string | null;
+  /** The plain port that redirects to HTTPS (`--https-redirect-port`), or null. */
+  readonly httpsRedirectPort: number | null;
+  /** Strict-Transport-Security max-age (`--hsts[=SECONDS]`), or null. */
+  readonly hstsMaxAgeS: number | null;
   /** Cache-Control for file responses, or null for none. */
   readonly cacheControl: string | null;
   /** Answer any Host on loopback (`--any-host`). */
@@ -72,6 +90,7 @@ export type Command =
   | ServeCommand
   | GetCommand
   | { readonly kind: "get-help" }
+  | Exclude<CertParse, UsageError>
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | UsageError;
@@ -81,7 +100,11 @@ const SERVE_OPTIONS = {
   port: { type: "string", short: "p" },
   root: { type: "string", short: "d" },
   "document-root": { type: "string" },
-  host: { type: "string" },
+  host: { type: "string", multiple: true },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "https-redirect-port": { type: "string" },
+  hsts: { type: "string" },
   "log-dir": { type: "string" },
   "header-timeout": { type: "string" },
   "body-timeout": { type: "string" },
@@ -132,7 +155,10 @@ export function parseCli(
   // `deno task serve -- -p 9000` passes the "--" on (npm habit): it separates nothing here.
   const rest = args[0] === "--" ? args.slice(1) : args;
   if (rest[0] === "get") return parseGetArgs(rest.slice(1));
-  const normalized = normalizeArgs(rest, SERVE_OPTIONS, SEED_ALIASES, "--help");
+  if (rest[0] === "cert") return parseCertArgs(rest.slice(1));
+  const normalized = normalizeArgs(rest, SERVE_OPTIONS, SEED_ALIASES, "--help", {
+    hsts: String(DEFAULT_HSTS_MAX_AGE_S),
+  });
   if (!Array.isArray(normalized)) return normalized;
   let parsed;
   try {
@@ -173,10 +199,16 @@ export function parseCli(
   if (root === "") return fail("The root must not be empty");
   const logDir = values["log-dir"] ?? DEFAULT_LOG_DIR;
   if (logDir === "") return fail("The log dir must not be empty");
-  const host = values.host ?? DEFAULT_HOST;
-  if (!/^[0-9A-Za-z.:\-]+$/.test(host) && !/^\[[0-9A-Fa-f:.]+\]$/.test(host)) {
-    return fail(`Host must be an IP address or a host name, got "${host}"`);
+  const hosts: string[] = [];
+  for (const host of values.host ?? [DEFAULT_HOST]) {
+    if (!/^[0-9A-Za-z.:\-]+$/.test(host) && !/^\[[0-9A-Fa-f:.]+\]$/.test(host)) {
+      return fail(`Host must be an IP address or a host name, got "${host}"`);
+    }
+    const bare = unbracketHost(host);
+    if (!hosts.includes(bare)) hosts.push(bare);
   }
+  const https = parseHttps(values, port);
+  if ("kind" in https) return https;
 
   const headerTimeoutS = parseSeconds(values["header-timeout"], DEFAULT_HEADER_TIMEOUT_S);
   if (headerTimeoutS === null) {
@@ -247,7 +279,8 @@ export function parseCli(
     kind: "serve",
     port,
     root,
-    host: unbracketHost(host),
+    hosts,
+    ...https,
     logDir,
     headerTimeoutS,
     bodyTimeoutS,
@@ -266,8 +299,63 @@ export function parseCli(
     rootGiven,
     portGiven,
     // The default port needs no warning: only a port the user chose does.
-    notices: portGiven ? portNotices(port) : [],
+    notices: [
+      ...(portGiven ? portNotices(port) : []),
+      ...(https.httpsRedirectPort === null ? [] : portNotices(https.httpsRedirectPort)),
+    ],
   };
+}
+
+/** The HTTPS part of a serve command. */
+type HttpsOptions = Pick<ServeCommand, "tlsCert" | "tlsKey" | "httpsRedirectPort" | "hstsMaxAgeS">;
+
+/** Validates `--tls-cert`, `--tls-key`, `--https-redirect-port` and `--hsts` together. */
+function parseHttps(
+  values: {
+    readonly "tls-cert"?: string;
+    readonly "tls-key"?: string;
+    readonly "https-redirect-port"?: string;
+    readonly hsts?: string;
+  },
+  port: number,
+): HttpsOptions | UsageError {
+  const tlsCert = values["tls-cert"] ?? null;
+  const tlsKey = values["tls-key"] ?? null;
+  if ((tlsCert === null) !== (tlsKey === null)) {
+    return fail("--tls-cert and --tls-key go together: give both, as PEM files");
+  }
+  if (tlsCert === "" || tlsKey === "") return fail("--tls-cert and --tls-key must name files");
+  const redirectText = values["https-redirect-port"];
+  const hstsText = values.hsts;
+  if (tlsCert === null && redirectText !== undefined) {
+    return fail("--https-redirect-port needs HTTPS: give --tls-cert and --tls-key too");
+  }
+  if (tlsCert === null && hstsText !== undefined) {
+    return fail("--hsts needs HTTPS: give --tls-cert and --tls-key too");
+  }
+  let httpsRedirectPort: number | null = null;
+  if (redirectText !== undefined) {
+    if (!/^\d+$/.test(redirectText) || Number(redirectText) > MAX_PORT) {
+      return fail(
+        `--https-redirect-port must be an integer from 0 to ${MAX_PORT}, got "${redirectText}"`,
+      );
+    }
+    httpsRedirectPort = Number(redirectText);
+    if (httpsRedirectPort !== 0 && httpsRedirectPort === port) {
+      return fail(`--https-redirect-port must differ from the HTTPS port ${port}`);
+    }
+  }
+  let hstsMaxAgeS: number | null = null;
+  if (hstsText !== undefined) {
+    if (!/^\d+$/.test(hstsText) || Number(hstsText) > MAX_HSTS_MAX_AGE_S) {
+      return fail(
+        `--hsts takes seconds from 0 to ${MAX_HSTS_MAX_AGE_S} after "=" (--hsts=31536000), ` +
+          `got "${hstsText}"`,
+      );
+    }
+    hstsMaxAgeS = Number(hstsText);
+  }
+  return { tlsCert, tlsKey, httpsRedirectPort, hstsMaxAgeS };
 }
 
 /**
@@ -292,8 +380,9 @@ export function portNotices(port: number): string[] {
  *
  * @param host The listen address.
  * @param port The real port.
+ * @param secure Whether it serves HTTPS.
  * @returns E.g. `http://127.0.0.1:8080/`.
  */
-export function formatServerUrl(host: string, port: number): string {
-  return `http://${bracketHost(host)}:${port}/`;
+export function formatServerUrl(host: string, port: number, secure = false): string {
+  return `${secure ? "https" : "http"}://${bracketHost(host)}:${port}/`;
 }

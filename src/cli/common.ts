@@ -66,12 +66,15 @@ export interface OptionSpec {
  *   `--document_root`) to the real option;
  * - a single dash with several letters (`-dport`, `-p8080`, `-qv`) is refused instead of being
  *   read as `-d port`: one clear line with what was probably meant;
- * - an unknown option gets one line with the closest known option, if one is close.
+ * - an unknown option gets one line with the closest known option, if one is close;
+ * - an option whose value is optional (`--hsts[=SECONDS]`) takes a value only after `=`, and
+ *   written bare gets the value `bareValues` gives it.
  *
  * @param args The arguments.
  * @param options The options, as given to parseArgs.
  * @param aliases Other spellings → option names.
  * @param help What to point at in errors, e.g. `--help`.
+ * @param bareValues Options with an optional value → the value they mean when written bare.
  * @returns The normalised arguments, or a usage error.
  * @example
  * ```ts
@@ -84,6 +87,7 @@ export function normalizeArgs(
   options: Readonly<Record<string, OptionSpec>>,
   aliases: Readonly<Record<string, string>>,
   help: string,
+  bareValues: Readonly<Record<string, string>> = {},
 ): string[] | UsageError {
   const byShort = new Map(
     Object.entries(options).filter(([, o]) => o.short).map(([name, o]) => [o.short!, name]),
@@ -125,6 +129,10 @@ export function normalizeArgs(
     }
     if (eq !== -1) {
       out.push(`--${name}=${arg.slice(eq + 1)}`);
+      continue;
+    }
+    if (name in bareValues) {
+      out.push(`--${name}=${bareValues[name]}`);
       continue;
     }
     if (i + 1 >= args.length) return fail(`--${name} needs a value (see ${help})`);

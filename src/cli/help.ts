@@ -4,7 +4,11 @@
  * @module
  */
 
-import { DEFAULT_HEADER_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S } from "../limits.ts";
+import {
+  DEFAULT_HEADER_TIMEOUT_S,
+  DEFAULT_HSTS_MAX_AGE_S,
+  DEFAULT_IDLE_TIMEOUT_S,
+} from "../limits.ts";
 import { VERSION } from "../version.ts";
 import { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./args.ts";
 
@@ -14,14 +18,25 @@ export const HELP = `sockserve ${VERSION}: serve a folder over HTTP/1.1, logging
 Usage:
   sockserve [serve] [options] [port]
   sockserve get [host] [port] [path] | get URL        (see: sockserve get --help)
+  sockserve cert --out DIR                            a development CA and certificate
+                                                      (see: sockserve cert --help)
 
 Where and what:
   -p, --port N             Port to listen on, 0-65535; 0 picks a free one; a bare number is the
                            port too ("sockserve 8000"); also -port N         (default ${DEFAULT_PORT})
   -d, --root DIR           Folder to serve; also --document-root, -document_root  (default ${DEFAULT_ROOT})
-      --host ADDR          Address to listen on: 0.0.0.0 or :: exposes it to the network
+      --host ADDR          Address to listen on; repeatable. localhost is 127.0.0.1 and ::1;
+                           0.0.0.0 (IPv4) or :: (IPv6 and IPv4) expose it to the network
                                                                           (default ${DEFAULT_HOST})
       --log-dir DIR        Folder for HTTPResponses.txt and SocketOutput.csv  (default ${DEFAULT_LOG_DIR})
+
+HTTPS:
+      --tls-cert FILE      Serve HTTPS with this PEM certificate (chain: leaf first) ...
+      --tls-key FILE       ... and this PEM private key; both are checked at start and
+                           reloaded on SIGHUP or when they change (the old pair stays on error)
+      --https-redirect-port N  Also listen for plain HTTP on N and answer 308 to https://
+      --hsts[=SECONDS]     Strict-Transport-Security on HTTPS responses for domain names
+                           (not localhost or IP addresses)  (bare: max-age=${DEFAULT_HSTS_MAX_AGE_S}, a year)
 
 What is answered:
       --listing            List folders that have no index.html (HTML, or JSON on Accept)
@@ -51,6 +66,8 @@ Examples:
   sockserve -d ./site -p 9000                 serve ./site on port 9000
   sockserve -d ./site --host 0.0.0.0          the same for the whole local network
   sockserve -d ./site --workers auto          one serving isolate per CPU (Linux)
+  sockserve cert --out ./dev-certs            make a certificate for localhost, then:
+  sockserve -p 8443 --tls-cert ./dev-certs/cert.pem --tls-key ./dev-certs/key.pem
   deno task serve -d ./site                   the same from a clone of the repository
   ./sockserve-locked-x86_64-unknown-linux-gnu a locked binary: root and log dir built in
 
@@ -64,5 +81,5 @@ Deno permissions:
 Environment:
   NO_COLOR                 No colour in access lines (colour is used only on a terminal)
 
-Logs are appended in the log dir. Ctrl+C or SIGTERM stops: in-flight responses finish (at most
+Logs are appended in the log dir. SIGHUP reloads the certificate. Ctrl+C or SIGTERM stops: in-flight responses finish (at most
 5 s) and the logs are flushed first. Exit codes: 0 stopped, 1 cannot listen, 2 bad usage.`;

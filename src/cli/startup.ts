@@ -9,7 +9,10 @@ import { bracketHost, isLoopbackAddress } from "../http/authority.ts";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_MAX_CONNECTIONS, FD_RESERVE } from "../limits.ts";
 import { DEFAULT_ROOT, formatServerUrl, type ServeCommand } from "./args.ts";
+import { bindPlan } from "../server/listeners.ts";
 import { relativeInside } from "../server/resolver.ts";
+import { type CheckedPair, expiryWarning, readTlsPair } from "../server/tls.ts";
+import { watchTlsFiles } from "../server/tls_reload.ts";
 import type { Server } from "../server/serve.ts";
 import { canSharePort, hasAllPermissions, serveWithWorkers } from "../server/workers.ts";
 
@@ -102,20 +105,67 @@ export function checkPermissions(command: ServeCommand): void {
       2,
     );
   }
-  // Deno names IPv6 hosts in brackets, as URLs do.
-  const host = bracketHost(command.host);
-  let netMissing: boolean;
+  for (const file of [command.tlsCert, command.tlsKey]) {
+    if (file !== null && missing({ name: "read", path: file })) {
+      throw new StartupError(
+        `Read access to "${file}" is not granted: add --allow-read=${file}`,
+        2,
+      );
+    }
+  }
+  // Deno names IPv6 hosts in brackets, as URLs do. An optional companion (::1 for localhost)
+  // is used only if granted.
+  const required = bindPlan(command.hosts).filter((b) => !b.optional).map((b) =>
+    bracketHost(b.hostname)
+  );
+  for (const host of required) {
+    let netMissing: boolean;
+    try {
+      netMissing = missing({ name: "net", host });
+    } catch {
+      throw new StartupError(`Host "${host}" is not a valid address.`, 2);
+    }
+    if (netMissing) {
+      throw new StartupError(
+        `Network access to "${host}" is not granted: add --allow-net=${required.join(",")}`,
+        2,
+      );
+    }
+  }
+}
+
+/**
+ * Reads and checks the certificate and key (`--tls-cert`, `--tls-key`), and refuses a key the
+ * server itself would hand out: one inside the served root.
+ *
+ * @param command The serve options.
+ * @returns The checked pair, or null without HTTPS.
+ * @throws StartupError with exit code 2 and the reason in one line.
+ */
+export async function loadCertificate(command: ServeCommand): Promise<CheckedPair | null> {
+  if (command.tlsCert === null || command.tlsKey === null) return null;
+  const files = { certFile: command.tlsCert, keyFile: command.tlsKey };
+  const verdict = await readTlsPair(files);
+  if (!verdict.ok) throw new StartupError(verdict.message, 2);
   try {
-    netMissing = missing({ name: "net", host });
-  } catch {
-    throw new StartupError(`Host "${command.host}" is not a valid address.`, 2);
+    const [realRoot, realKey] = await Promise.all([
+      Deno.realPath(command.root),
+      Deno.realPath(command.tlsKey),
+    ]);
+    if (relativeInside(realRoot, realKey) !== null) {
+      throw new StartupError(
+        `${command.tlsKey} is inside the served root ${command.root}: anyone could download ` +
+          `the private key; move it out.`,
+        2,
+      );
+    }
+  } catch (error) {
+    if (error instanceof StartupError) throw error;
+    // Not comparable (no read access to the root's real path): the read above succeeded.
   }
-  if (netMissing) {
-    throw new StartupError(
-      `Network access to "${host}" is not granted: add --allow-net=${host}`,
-      2,
-    );
-  }
+  const warning = expiryWarning(verdict, files, new Date());
+  if (warning !== null) console.error(warning);
+  return verdict;
 }
 
 /**
@@ -185,6 +235,7 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
   const supervised = hasAllPermissions();
   if (!supervised) checkPermissions(command);
   await prepareFolders(command);
+  const certificate = await loadCertificate(command);
   let workers = command.workers;
   if (workers > 1 && !canSharePort()) {
     console.error(
@@ -196,8 +247,16 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
   let server: Server;
   try {
     server = await serveWithWorkers(
-      // Each isolate gets its share of the cap (the kernel spreads connections evenly).
-      { ...command, colour, maxConnections: Math.max(1, Math.floor(maxConnections / workers)) },
+      {
+        ...command,
+        host: command.hosts,
+        colour,
+        // Each isolate gets its share of the cap (the kernel spreads connections evenly).
+        maxConnections: Math.max(1, Math.floor(maxConnections / workers)),
+        tls: certificate?.pair ?? null,
+        // A new certificate gets new sockets beside the old ones: the port never closes.
+        reusePort: certificate !== null && canSharePort(),
+      },
       { workers, supervised },
     );
   } catch (error) {
@@ -211,18 +270,39 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
         "Run with -A (as deno task serve does) for kernel-proven confinement.",
     );
   }
+  if (certificate !== null && !supervised) {
+    console.error(
+      "Notice: with scoped Deno flags, sockserve cannot free the socket of a TLS handshake a " +
+        "client leaves unfinished (Deno keeps it until the client goes): many such clients " +
+        "can use up file descriptors. Run with -A (as deno task serve does) to have them freed.",
+    );
+  }
+  const wildcard = command.hosts.find(isWildcard);
   for (
     const line of formatBanner({
       root: command.root,
-      host: command.host,
+      hosts: command.hosts,
       port: server.addr.port,
-      networkAddresses: isWildcard(command.host) ? networkAddresses(command.host) : [],
+      networkAddresses: wildcard === undefined ? [] : networkAddresses(wildcard),
       workers,
       supervised,
       logDir: command.logDir,
       verbose: command.verbose,
+      certificate: certificate === null
+        ? null
+        : { subject: certificate.subject, notAfter: certificate.notAfter },
+      redirectPort: server.redirectPort,
     })
   ) console.log(line);
+  if (certificate !== null) {
+    const reloader = watchTlsFiles({
+      files: { certFile: command.tlsCert!, keyFile: command.tlsKey! },
+      current: certificate,
+      apply: (pair) => server.reloadTls(pair),
+      report: (line) => console.error(line),
+    });
+    void server.finished.then(() => reloader.stop());
+  }
   return server;
 }
 
@@ -256,22 +336,35 @@ function listenError(error: unknown, command: ServeCommand): StartupError {
       2,
     );
   }
+  // listeners.ts names the socket that failed at the end of the message.
+  const at = /^(.*) \(listening on (.+):(\d+)\)$/s.exec(message);
+  const host = at?.[2] ?? bracketHost(command.hosts[0]);
+  const port = at?.[3] ?? String(command.port);
+  const detail = (at?.[1] ?? message).replace(/^\w+: /, "");
   if (is(Deno.errors.AddrInUse)) {
-    return new StartupError(`Port ${command.port} on ${command.host} is already in use.`, 1);
+    return new StartupError(`Port ${port} on ${host} is already in use.`, 1);
   }
   if (is(Deno.errors.PermissionDenied)) {
     return new StartupError(
-      `Not allowed to listen on port ${command.port}: ports below 1024 need privileges.`,
+      `Not allowed to listen on port ${port}: ports below 1024 need privileges.`,
       1,
     );
   }
-  return new StartupError(`Cannot listen on ${command.host}:${command.port}: ${message}`, 1);
+  // The TLS library's own refusal of a pair our checks let through: still a bad file.
+  if (command.tlsCert !== null && /key|cert/i.test(detail)) {
+    return new StartupError(
+      `The TLS library refused ${command.tlsCert} with ${command.tlsKey}: ${detail}`,
+      2,
+    );
+  }
+  return new StartupError(`Cannot listen on ${host}:${port}: ${detail}`, 1);
 }
 
 /** What the startup banner says. */
 export interface BannerFacts {
   readonly root: string;
-  readonly host: string;
+  /** The addresses asked for, in order. */
+  readonly hosts: readonly string[];
   readonly port: number;
   /** This machine's other addresses, when listening on every interface. */
   readonly networkAddresses: readonly string[];
@@ -279,29 +372,49 @@ export interface BannerFacts {
   readonly supervised: boolean;
   readonly logDir: string;
   readonly verbose: boolean;
+  /** The certificate served (HTTPS), or null. */
+  readonly certificate: { readonly subject: string; readonly notAfter: Date } | null;
+  /** The plain port redirecting to HTTPS, or null. */
+  readonly redirectPort: number | null;
 }
 
 /**
  * Formats the startup banner (pure): the URL to open first (for 0.0.0.0 and `::` the loopback
- * one), each network address a phone or another computer can use, the worker count and where
- * the two logs are; with `--verbose`, the seed's `Welcome socket created: IP, PORT` line.
+ * one), the other addresses asked for, each network address a phone or another computer can
+ * use, the HTTPS redirect and certificate, the worker count and where the two logs are; with
+ * `--verbose`, the seed's `Welcome socket created: IP, PORT` line per address.
  *
  * @param facts What to say.
  * @returns The lines.
  */
 export function formatBanner(facts: BannerFacts): string[] {
-  const { host, port } = facts;
-  const local = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
-  const lines = [`Serving ${facts.root} at ${formatServerUrl(local, port)}`];
+  const { port } = facts;
+  const secure = facts.certificate !== null;
+  const local = (host: string) => host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const [first, ...others] = facts.hosts;
+  const lines = [`Serving ${facts.root} at ${formatServerUrl(local(first), port, secure)}`];
+  for (const host of others) lines.push(`  also at ${formatServerUrl(local(host), port, secure)}`);
   for (const address of facts.networkAddresses) {
-    lines.push(`  on the network: ${formatServerUrl(address, port)}`);
+    lines.push(`  on the network: ${formatServerUrl(address, port, secure)}`);
+  }
+  if (facts.redirectPort !== null) {
+    lines.push(`  ${formatServerUrl(local(first), facts.redirectPort)} redirects to HTTPS`);
+  }
+  if (facts.certificate !== null) {
+    lines.push(
+      `  certificate: ${facts.certificate.subject}, valid until ${
+        facts.certificate.notAfter.toISOString().slice(0, 10)
+      }`,
+    );
   }
   const isolates = `${facts.workers} serving isolate${facts.workers === 1 ? "" : "s"}`;
   lines.push(
     `  ${isolates}${facts.supervised ? ", each allowed to read only the root" : ""}; logs: ` +
       `${facts.logDir}/HTTPResponses.txt and ${facts.logDir}/SocketOutput.csv`,
   );
-  if (facts.verbose) lines.push(`Welcome socket created: ${host}, ${port}`);
+  if (facts.verbose) {
+    for (const host of facts.hosts) lines.push(`Welcome socket created: ${host}, ${port}`);
+  }
   return lines;
 }
 

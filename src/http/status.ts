@@ -12,6 +12,7 @@ export const REASON_PHRASES = {
   206: "Partial Content",
   301: "Moved Permanently",
   304: "Not Modified",
+  308: "Permanent Redirect",
   400: "Bad Request",
   403: "Forbidden",
   404: "Not Found",

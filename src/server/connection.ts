@@ -77,6 +77,8 @@ export interface ConnectionInfo {
   readonly id: number;
   readonly client: Endpoint;
   readonly server: Endpoint;
+  /** Whether the connection is TLS (HTTPS). */
+  readonly secure: boolean;
 }
 
 /** Decides the reply to a parsed request; the server wires resolver and responder into it. */
@@ -186,6 +188,11 @@ export class Connection implements Sink {
   stop(): void {
     this.#stopping = true;
     if (this.#state === "idle" || this.#state === "waiting") this.close();
+  }
+
+  /** Whether a deadline closed the connection (the client may still be holding it open). */
+  get timedOut(): boolean {
+    return this.#timedOut;
   }
 
   /** The state the connection is in (for tests and diagnostics). */
@@ -446,9 +453,15 @@ function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]}` : String(error);
 }
 
-/** Returns whether an error only means the peer went away or the socket was closed. */
+/**
+ * Returns whether an error only means the peer went away or the socket was closed — or, on a TLS
+ * connection, that the handshake failed (plain HTTP sent to the HTTPS port, an unknown CA, no
+ * common protocol: `InvalidData`; a client that hung up mid-handshake: `UnexpectedEof`).
+ */
 function isConnectionError(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.InvalidData ||
+    error instanceof Deno.errors.UnexpectedEof ||
     error instanceof Deno.errors.ConnectionReset ||
     error instanceof Deno.errors.ConnectionAborted ||
     error instanceof Deno.errors.BrokenPipe ||

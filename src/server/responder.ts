@@ -15,7 +15,7 @@ import {
   type RangeDecision,
 } from "../http/range.ts";
 import { escapeHtml, type Header } from "../http/head.ts";
-import type { Status } from "../http/status.ts";
+import { REASON_PHRASES, type Status } from "../http/status.ts";
 import { errorReply } from "./error_pages.ts";
 import type { OpenFile } from "./opener.ts";
 import type { Representation, WireCache } from "./representation.ts";
@@ -86,19 +86,22 @@ export function bytesReply(
 }
 
 /**
- * Builds a 301 to the slash form of a directory (RFC 9110 §15.4.2).
+ * Builds a redirect: 301 to the slash form of a directory (RFC 9110 §15.4.2), or 308 to the
+ * HTTPS address of the same target (§15.4.9: the method and body are kept).
  *
- * @param location An absolute path from the resolver (never `//…`).
+ * @param location An absolute path from the resolver (never `//…`), or an absolute URL.
  * @param method The request method.
+ * @param status 301 (the default) or 308.
  * @returns The reply.
  */
-export function redirectReply(location: string, method: string): Reply {
+export function redirectReply(location: string, method: string, status: 301 | 308 = 301): Reply {
+  const title = `${status} ${REASON_PHRASES[status]}`;
   const page =
-    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>301 Moved Permanently</title></head>\n` +
-    `<body><h1>301 Moved Permanently</h1>\n<p><a href="${escapeHtml(location)}">${
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>\n` +
+    `<body><h1>${title}</h1>\n<p><a href="${escapeHtml(location)}">${
       escapeHtml(location)
     }</a></p></body></html>\n`;
-  return bytesReply(301, encoder.encode(page), "text/html; charset=utf-8", method, {
+  return bytesReply(status, encoder.encode(page), "text/html; charset=utf-8", method, {
     headers: [["Location", location]],
   });
 }

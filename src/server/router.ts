@@ -8,7 +8,13 @@
  */
 
 import type { Header } from "../http/head.ts";
-import { isLocalAuthority, isLoopbackAddress } from "../http/authority.ts";
+import {
+  bracketHost,
+  classifyHost,
+  isLocalAuthority,
+  isLoopbackAddress,
+  parseAuthority,
+} from "../http/authority.ts";
 import { ALLOW, REGISTERED_METHODS } from "../http/methods.ts";
 import type { RequestHead } from "../http/request.ts";
 import { BUSY_RETRY_AFTER_S, MAX_CONCURRENT_LISTINGS } from "../limits.ts";
@@ -58,6 +64,8 @@ export interface AnswerContext extends ErrorPageSource {
   readonly localHostsOnly: boolean;
   /** Told about each 421 (the server prints the `--any-host` hint once). */
   readonly onMisdirected: (host: string | null) => void;
+  /** The Strict-Transport-Security value for HTTPS responses (`--hsts`), or null. */
+  readonly hsts: string | null;
 }
 
 /** Added to every response with `--cors`: any origin may read files, and see range fields. */
@@ -98,12 +106,101 @@ export function answerRequest(
   const reply = !(decided instanceof Promise) && isErrorReply(decided)
     ? errorPage(context, decided.error.status, decided.error.options)
     : decided;
-  if (!context.cors) return reply;
-  const extra = head.method === "OPTIONS"
-    ? [...CORS_HEADERS, ...CORS_PREFLIGHT_HEADERS]
-    : CORS_HEADERS;
-  const withCors = (r: Reply): Reply => ({ ...r, headers: [...r.headers, ...extra] });
-  return reply instanceof Promise ? reply.then(withCors) : withCors(reply);
+  const extra: Header[] = [];
+  if (context.cors) {
+    extra.push(...CORS_HEADERS);
+    if (head.method === "OPTIONS") extra.push(...CORS_PREFLIGHT_HEADERS);
+  }
+  // Whether HSTS is sent depends on the Host, so the reply is no longer the same for every
+  // request: it must not reuse (or fill) the file's wire image.
+  const hsts = info.secure && context.hsts !== null && hstsApplies(head.host);
+  if (hsts) extra.push(["Strict-Transport-Security", context.hsts!]);
+  if (extra.length === 0) return reply;
+  const withExtra = (r: Reply): Reply => ({
+    ...r,
+    headers: [...r.headers, ...extra],
+    ...(hsts ? { wire: undefined } : {}),
+  });
+  return reply instanceof Promise ? reply.then(withExtra) : withExtra(reply);
+}
+
+/**
+ * Whether a response for this Host may carry Strict-Transport-Security: only for a domain name.
+ * An IP literal cannot be an HSTS host (RFC 6797 §8.1.1), and pinning `localhost` to HTTPS would
+ * break every other development server on this machine for the max-age.
+ *
+ * @param host The request's authority (Host field), or null.
+ * @returns Whether to send the field.
+ */
+export function hstsApplies(host: string | null): boolean {
+  const authority = host === null ? null : parseAuthority(host);
+  if (authority === null || authority.host === "" || authority.host.startsWith("[")) return false;
+  const name = authority.host.replace(/\.$/, "");
+  return classifyHost(name).kind === "name" && name !== "localhost" &&
+    !name.endsWith(".localhost");
+}
+
+/**
+ * Answers a request on the plain port of an HTTPS server (`--https-redirect-port`): after the
+ * same Host policy as every request, a 308 to the same target over HTTPS (RFC 9110 §15.4.9:
+ * unlike 301, the method and body survive the redirect).
+ *
+ * @param head The parsed request.
+ * @param info The connection it came on.
+ * @param context The Host policy and the error pages.
+ * @param httpsPort The port HTTPS is served on.
+ * @returns The reply.
+ */
+export function answerHttpsRedirect(
+  head: RequestHead,
+  info: ConnectionInfo,
+  context: AnswerContext,
+  httpsPort: number,
+): Reply | Promise<Reply> {
+  const misdirected = checkHost(head, context);
+  if (misdirected !== null) return misdirected;
+  // OPTIONS * asks about the server, not a resource: there is nothing to redirect.
+  if (head.form === "asterisk") {
+    return { status: 204, headers: [["Allow", ALLOW]], body: { kind: "none" } };
+  }
+  if (head.form === "authority") {
+    return errorPage(context, 400, {
+      method: head.method,
+      detail: "Only a path can be redirected.",
+    });
+  }
+  return redirectReply(httpsLocation(head, info.server.ip, httpsPort), head.method, 308);
+}
+
+/**
+ * The HTTPS URL of a request (pure): its Host's name (else the address it reached), the HTTPS
+ * port (left out when it is 443), and its path and query as sent.
+ *
+ * @param head The request.
+ * @param serverIp The local address the request arrived on, for requests without a Host.
+ * @param httpsPort The HTTPS port.
+ * @returns An absolute `https://` URL.
+ * @example
+ * ```ts
+ * // GET /a?b HTTP/1.1, Host: example.com:8080 → "https://example.com:8443/a?b"
+ * ```
+ */
+export function httpsLocation(head: RequestHead, serverIp: string, httpsPort: number): string {
+  const named = head.host === null ? "" : parseAuthority(head.host)?.host ?? "";
+  const host = named === "" ? bracketHost(serverIp) : named;
+  const port = httpsPort === HTTPS_DEFAULT_PORT ? "" : `:${httpsPort}`;
+  const query = head.query === null ? "" : `?${head.query}`;
+  return `https://${host}${port}${head.path === "" ? "/" : head.path}${query}`;
+}
+
+/** RFC 9110 §4.2.2: the port an https URL means when it names none. */
+const HTTPS_DEFAULT_PORT = 443;
+
+/** The Host policy (DNS rebinding): a 421 for a loopback server asked for another name. */
+function checkHost(head: RequestHead, context: AnswerContext): Promise<Reply> | null {
+  if (!context.localHostsOnly || isLocalAuthority(head.host)) return null;
+  context.onMisdirected(head.host);
+  return errorPage(context, 421, { method: head.method, close: true });
 }
 
 /**
@@ -118,10 +215,8 @@ function decideReply(
   const { method } = head;
   // DNS rebinding: a web page can point its own host name at 127.0.0.1 and then read this
   // server from the browser. A loopback server only answers for this machine's names.
-  if (context.localHostsOnly && !isLocalAuthority(head.host)) {
-    context.onMisdirected(head.host);
-    return errorPage(context, 421, { method, close: true });
-  }
+  const misdirected = checkHost(head, context);
+  if (misdirected !== null) return misdirected;
   // RFC 9110 §9.3.7: OPTIONS (for * or a path) says what is allowed, with no content.
   if (method === "OPTIONS") {
     return { status: 204, headers: [["Allow", ALLOW]], body: { kind: "none" } };

@@ -25,18 +25,29 @@ import { type Endpoint } from "../log/format.ts";
 import { type LogSink } from "../log/sink.ts";
 import { LogWriter } from "../log/writer.ts";
 import { FileCache } from "./cache.ts";
-import { Connection, type ConnectionInfo, type ConnectionOptions } from "./connection.ts";
+import {
+  Connection,
+  type ConnectionInfo,
+  type ConnectionOptions,
+  type Handler,
+} from "./connection.ts";
 import { errorPage } from "./error_pages.ts";
 import { type Confinement, detectConfinement, type Supervisor } from "./opener.ts";
 import type { Root } from "./resolver.ts";
-import { type AnswerContext, answerRequest } from "./router.ts";
+import { Listeners, type TlsPair } from "./listeners.ts";
+import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
+import { hasAllPermissions } from "../platform.ts";
+import { type AnswerContext, answerHttpsRedirect, answerRequest } from "./router.ts";
 
 /** What a user of {@linkcode serve} chooses: the folder, the address, the logs and the rules. */
 export interface ServeSettings {
   /** The folder to serve. */
   readonly root: string;
-  /** Address to listen on. @default "127.0.0.1" */
-  readonly host: string;
+  /**
+   * Address(es) to listen on, all on one port: `localhost` means 127.0.0.1 and ::1, and `::`
+   * serves IPv4 too (see `listeners.ts`).
+   */
+  readonly host: string | readonly string[];
   /** Port to listen on; 0 picks a free one. */
   readonly port: number;
   /** Folder for `HTTPResponses.txt` and `SocketOutput.csv`; it must exist. */
@@ -75,6 +86,18 @@ export interface ServeSettings {
    * so descriptors never run out. @default Infinity
    */
   readonly maxConnections?: number;
+  /** Serve HTTPS with this certificate and key (PEM, checked by `tls.ts`). @default null */
+  readonly tls?: TlsPair | null;
+  /**
+   * With `tls`: also listen for plain HTTP on this port and answer every request with a 308 to
+   * its HTTPS address. @default null
+   */
+  readonly httpsRedirectPort?: number | null;
+  /**
+   * With `tls`: send `Strict-Transport-Security: max-age=N` on HTTPS responses for domain names
+   * (never for `localhost` or IP addresses). @default null
+   */
+  readonly hstsMaxAgeS?: number | null;
 }
 
 /**
@@ -95,12 +118,21 @@ export interface ServeOptions extends ServeSettings {
    * scoped permissions); without it the server uses the strongest strategy it can itself.
    */
   readonly supervisor?: Supervisor;
+  /**
+   * Frees the socket of a TLS connection the server abandoned (see `socket_reaper.ts`); by
+   * default this isolate does it itself when it holds every permission.
+   */
+  readonly reapSocket?: (ends: SocketEnds) => void;
 }
 
 /** A running server. */
 export interface Server {
-  /** The address actually listened on (the real port when 0 was asked). */
+  /** The first address listened on (the real port when 0 was asked). */
   readonly addr: Deno.NetAddr;
+  /** Every address listened on, as `host:port` (IPv6 in brackets). */
+  readonly addresses: readonly string[];
+  /** The plain HTTP port that redirects to HTTPS, or null. */
+  readonly redirectPort: number | null;
   /** Resolves when the server has stopped and the logs are flushed. */
   readonly finished: Promise<void>;
   /** Stops gracefully; resolves like `finished`. */
@@ -109,6 +141,11 @@ export interface Server {
   readonly confinement: Confinement;
   /** Responses served so far (all isolates, when this server owns the log writer). */
   responseCount(): number;
+  /**
+   * Serves new TLS handshakes with another certificate (already checked); open connections keep
+   * theirs. Rejects, keeping the old one, when the TLS library refuses the new pair.
+   */
+  reloadTls(pair: TlsPair): Promise<void>;
 }
 
 /**
@@ -120,17 +157,32 @@ export interface Server {
  */
 export async function serve(options: ServeOptions): Promise<Server> {
   const root: Root = { realPath: await Deno.realPath(options.root), dotfiles: options.dotfiles };
-  const listener = Deno.listen({
-    hostname: options.host,
-    port: options.port,
-    transport: "tcp",
-    ...(options.reusePort ? { reusePort: true } : {}),
-  });
+  const hosts = hostList(options.host);
+  const tls = options.tls ?? null;
+  const reusePort = options.reusePort ?? false;
+  /** Accept loops start once everything is set up (see the end of this function). */
+  const pending: { listener: Deno.Listener; role: SocketRole }[] = [];
+  let startLoop = (listener: Deno.Listener, role: SocketRole) =>
+    void pending.push({ listener, role });
+  const listeners = new Listeners(
+    { hosts, port: options.port, reusePort, tls },
+    (listener) => startLoop(listener, "serve"),
+  );
+  let redirects: Listeners | null = null;
+  if (tls !== null && options.httpsRedirectPort != null) {
+    try {
+      redirects = new Listeners(
+        { hosts, port: options.httpsRedirectPort, reusePort, tls: null },
+        (listener) => startLoop(listener, "redirect"),
+      );
+    } catch (error) {
+      listeners.close();
+      throw error;
+    }
+  }
   const logs = options.logs ?? createLogWriter(options);
   const connections = new Set<Connection>();
   const running = new Set<Promise<void>>();
-  /** Resolves the accept loop's wait when a connection ends (the server was full). */
-  let slotFree: (() => void) | null = null;
   const sweeper = setInterval(() => {
     const now = performance.now();
     for (const connection of connections) connection.expire(now);
@@ -142,12 +194,9 @@ export async function serve(options: ServeOptions): Promise<Server> {
 
   function stop(): Promise<void> {
     stopping ??= (async () => {
-      try {
-        listener.close();
-      } catch {
-        // Already closed.
-      }
-      slotFree?.();
+      listeners.close();
+      redirects?.close();
+      wakeAcceptLoops();
       for (const connection of connections) connection.stop();
       let grace: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
@@ -165,6 +214,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       ]);
       clearTimeout(stuck);
       clearInterval(sweeper);
+      reaper?.close();
       await logs.close();
       resolveFinished();
     })();
@@ -186,7 +236,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
     cache,
     requestStop: options.requestStop ?? (() => void stop()),
     localHostsOnly: !options.anyHost &&
-      (isLoopbackAddress(options.host) || options.host === "localhost"),
+      hosts.every((host) => isLoopbackAddress(host) || host === "localhost"),
+    hsts: tls !== null && options.hstsMaxAgeS != null ? `max-age=${options.hstsMaxAgeS}` : null,
     onMisdirected: (host) => {
       if (misdirectedHinted) return;
       misdirectedHinted = true;
@@ -215,17 +266,41 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const ids = options.connectionIds ?? { offset: 0, step: 1 };
   const maxConnections = options.maxConnections ?? Infinity;
   let count = 0;
-  (async () => {
+  /** Accept loops waiting for a free slot (the server was full) or for the stop. */
+  let waiting: (() => void)[] = [];
+  function wakeAcceptLoops(): void {
+    const woken = waiting;
+    waiting = [];
+    for (const wake of woken) wake();
+  }
+
+  // Deno cannot free the socket of a TLS connection closed mid-handshake: reap it (Linux).
+  const reaper = tls !== null && options.reapSocket === undefined && hasAllPermissions()
+    ? new SocketReaper()
+    : null;
+  const reap = options.reapSocket ??
+    (reaper?.available ? (ends: SocketEnds) => reaper.reap(ends) : null);
+
+  const redirect: Handler = (head, info) =>
+    answerHttpsRedirect(head, info, context, listeners.port);
+
+  /** Accepts on one socket until it closes; every socket shares the connection cap. */
+  async function acceptLoop(listener: Deno.Listener, role: SocketRole): Promise<void> {
+    const handler = role === "serve" ? answer : redirect;
+    const secure = tls !== null && role === "serve";
     while (stopping === null) {
       if (connections.size >= maxConnections) {
         // At the cap: leave new clients in the kernel's queue rather than run out of descriptors.
-        await new Promise<void>((resolve) => slotFree = resolve);
+        await new Promise<void>((resolve) => waiting.push(resolve));
         continue;
       }
       let conn: Deno.Conn;
       try {
+        // A TLS socket hands the connection over before the handshake, which happens on the
+        // first read, under the connection's first deadline (a slow handshake is dropped).
         conn = await listener.accept();
       } catch (error) {
+        // A replaced TLS socket (certificate reload) ends its loop here too.
         if (stopping !== null || error instanceof Deno.errors.BadResource) break;
         // Out of file descriptors or a reset during the handshake: not a reason to stop serving.
         console.error(`Cannot accept a connection: ${(error as Error).message}`);
@@ -240,30 +315,43 @@ export async function serve(options: ServeOptions): Promise<Server> {
         id: ids.offset + ids.step * ++count,
         client: endpointOf(conn.remoteAddr),
         server: endpointOf(conn.localAddr),
+        secure,
       };
-      try {
-        (conn as Deno.TcpConn).setNoDelay(true);
-      } catch {
-        // The peer may already be gone.
+      if ("setNoDelay" in conn) {
+        try {
+          (conn as Deno.TcpConn).setNoDelay(true);
+        } catch {
+          // The peer may already be gone.
+        }
       }
-      const connection = new Connection(conn, info, connectionOptions, answer, logs);
+      const connection = new Connection(conn, info, connectionOptions, handler, logs);
       connections.add(connection);
       const task = connection.run().finally(() => {
+        if (secure && reap !== null && (connection.timedOut || stopping !== null)) {
+          reap({ local: info.server, remote: info.client });
+        }
         connections.delete(connection);
         running.delete(task);
-        slotFree?.();
-        slotFree = null;
+        wakeAcceptLoops();
       });
       running.add(task);
     }
-  })();
+  }
+  startLoop = (listener, role) => void acceptLoop(listener, role);
+  for (const { listener, role } of pending) startLoop(listener, role);
 
   return {
-    addr: listener.addr as Deno.NetAddr,
+    addr: listeners.addr,
+    addresses: listeners.addresses,
+    redirectPort: redirects?.port ?? null,
     finished,
     stop,
     confinement,
     responseCount: () => logs instanceof LogWriter ? logs.responseCount : 0,
+    reloadTls: (pair) => {
+      if (tls === null) return Promise.reject(new Error("This server does not serve HTTPS."));
+      return listeners.replaceTls(pair);
+    },
   };
 }
 
@@ -281,6 +369,19 @@ export function createLogWriter(
   return new LogWriter(options.logDir, {
     console: consoleWanted ? (text) => writeStdout(text) : null,
   });
+}
+
+/** What a socket is for: serving the site, or redirecting plain HTTP to HTTPS. */
+type SocketRole = "serve" | "redirect";
+
+/**
+ * The listen addresses of a server's settings, as a list.
+ *
+ * @param host One address or several.
+ * @returns The addresses.
+ */
+export function hostList(host: string | readonly string[]): readonly string[] {
+  return typeof host === "string" ? [host] : host;
 }
 
 function endpointOf(addr: Deno.Addr): Endpoint {

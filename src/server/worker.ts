@@ -14,7 +14,8 @@
 import { bracketHost } from "../http/authority.ts";
 import { LogRelay } from "../log/relay.ts";
 import type { ListingResult, Located, Supervisor } from "./opener.ts";
-import { serve, type ServeOptions, type Server } from "./serve.ts";
+import { bindPlan } from "./listeners.ts";
+import { hostList, serve, type ServeOptions, type Server } from "./serve.ts";
 import type { FromWorker, ToWorker } from "./workers.ts";
 
 let server: Server | null = null;
@@ -81,6 +82,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         ...message.options,
         logs,
         requestStop: () => post({ kind: "stop-all" }),
+        // Freeing a socket needs what a serving isolate lacks: the main isolate does it.
+        reapSocket: (ends) => post({ kind: "reap", ends }),
         ...(message.confinement === "supervisor" ? { supervisor } : {}),
       };
       try {
@@ -88,6 +91,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         post({
           kind: "listening",
           port: server.addr.port,
+          addresses: server.addresses,
+          redirectPort: server.redirectPort,
           permissions: describePermissions(options),
         });
       } catch (error) {
@@ -95,6 +100,14 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       }
       return;
     }
+    case "tls":
+      try {
+        await server?.reloadTls(message.pair);
+        post({ kind: "tls-done", error: null });
+      } catch (error) {
+        post({ kind: "tls-done", error: describeError(error) });
+      }
+      return;
     case "stop":
       await server?.stop();
       post({ kind: "stopped" });
@@ -113,7 +126,9 @@ function describePermissions(options: ServeOptions): string {
     `read ${options.root}: ${state({ name: "read", path: options.root })}`,
     `read ${outside}: ${state({ name: "read", path: outside })}`,
     `write: ${state({ name: "write" })}`,
-    `net ${options.host}: ${state({ name: "net", host: bracketHost(options.host) })}`,
+    ...bindPlan(hostList(options.host)).map(({ hostname }) =>
+      `net ${bracketHost(hostname)}: ${state({ name: "net", host: bracketHost(hostname) })}`
+    ),
     `net elsewhere: ${state({ name: "net", host: "example.com" })}`,
     `env: ${state({ name: "env" })}`,
     `run: ${state({ name: "run" })}`,

@@ -29,13 +29,18 @@ import {
   openDirectoryInside,
 } from "./opener.ts";
 import type { Root } from "./resolver.ts";
-import { createLogWriter, serve, type ServeOptions, type Server } from "./serve.ts";
+import { createLogWriter, hostList, serve, type ServeOptions, type Server } from "./serve.ts";
+import { bindPlan, type TlsPair } from "./listeners.ts";
+import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
 import { MAX_CONCURRENT_LISTINGS, SHUTDOWN_GRACE_S, WORKER_STOP_SLACK_MS } from "../limits.ts";
 import { bracketHost } from "../http/authority.ts";
 export { hasAllPermissions } from "../platform.ts";
 
 /** Options a worker can receive (everything but functions, the log sink and the supervisor). */
-export type WorkerOptions = Omit<ServeOptions, "logs" | "requestStop" | "supervisor">;
+export type WorkerOptions = Omit<
+  ServeOptions,
+  "logs" | "requestStop" | "supervisor" | "reapSocket"
+>;
 
 /** Messages from the main isolate to a worker. */
 export type ToWorker =
@@ -46,6 +51,7 @@ export type ToWorker =
     readonly confinement: Confinement | null;
   }
   | { readonly kind: "stop" }
+  | { readonly kind: "tls"; readonly pair: TlsPair }
   | { readonly kind: "located"; readonly id: number; readonly result: Located }
   | { readonly kind: "listed"; readonly id: number; readonly result: ListingResult };
 
@@ -54,12 +60,18 @@ export type FromWorker =
   | {
     readonly kind: "listening";
     readonly port: number;
+    /** Every address listened on, as `host:port`. */
+    readonly addresses: readonly string[];
+    /** The port redirecting to HTTPS, or null. */
+    readonly redirectPort: number | null;
     /** What Deno grants the serving isolate, as it reports it itself. */
     readonly permissions: string;
   }
   | { readonly kind: "failed"; readonly message: string }
   | { readonly kind: "logs"; readonly batch: LogBatch }
   | { readonly kind: "stop-all" }
+  | { readonly kind: "tls-done"; readonly error: string | null }
+  | { readonly kind: "reap"; readonly ends: SocketEnds }
   | { readonly kind: "stopped" }
   | { readonly kind: "locate"; readonly id: number; readonly path: string }
   | {
@@ -78,20 +90,20 @@ export function canSharePort(): boolean {
 }
 
 /**
- * The Deno permissions of a serving isolate: read the root, listen on the host; nothing else
- * (logs are written by the supervisor).
+ * The Deno permissions of a serving isolate: read the root, listen on its addresses; nothing
+ * else (logs are written and certificates read by the supervisor).
  *
  * @param rootRealPath The root's real path.
- * @param host The listen address.
+ * @param hosts The listen addresses (as given: `localhost` means 127.0.0.1 and ::1).
  * @returns The `deno.permissions` option of `new Worker`.
  */
 export function servingPermissions(
   rootRealPath: string,
-  host: string,
+  hosts: readonly string[],
 ): Deno.PermissionOptionsObject {
   return {
     read: [rootRealPath],
-    net: [bracketHost(host)],
+    net: bindPlan(hosts).map((binding) => bracketHost(binding.hostname)),
     write: false,
     env: false,
     run: false,
@@ -125,6 +137,10 @@ export async function serveWithWorkers(
   if (workers <= 1 && !supervised) return await serve(options);
   const writer = createLogWriter(options);
   const children: Worker[] = [];
+  /** Frees the sockets of TLS connections the workers abandoned (when this isolate can). */
+  const reaper = options.tls ? new SocketReaper() : null;
+  /** Who waits for each worker's answer to a certificate reload. */
+  const tlsReplies = new Map<Worker, (error: string | null) => void>();
   let stopping: Promise<void> | null = null;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
@@ -153,12 +169,15 @@ export async function serveWithWorkers(
     });
   }
   let port = primary?.addr.port ?? options.port;
+  let redirectPort = primary?.redirectPort ?? options.httpsRedirectPort ?? null;
+  let addresses = primary?.addresses ?? [];
 
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       await Promise.all(children.map((child) => stopWorker(child)));
       if (primary !== null) await primary.stop();
       else await writer.close();
+      reaper?.close();
       resolveFinished();
     })();
     return await stopping;
@@ -184,18 +203,22 @@ export async function serveWithWorkers(
     const child = new Worker(new URL("./worker.ts", import.meta.url), {
       type: "module",
       ...(supervised
-        ? { deno: { permissions: servingPermissions(root.realPath, options.host) } }
+        ? { deno: { permissions: servingPermissions(root.realPath, hostList(options.host)) } }
         : {}),
     });
     children.push(child);
-    const started = new Promise<number>((resolve, reject) => {
+    const started = new Promise<FromWorker & { kind: "listening" }>((resolve, reject) => {
       child.onmessage = (event: MessageEvent<FromWorker>) => {
         const message = event.data;
         switch (message.kind) {
           case "listening":
             // With --verbose, each serving isolate says what Deno lets it do, in its own words.
             if (options.verbose) console.log(`Serving isolate ${i + 1}: ${message.permissions}`);
-            return resolve(message.port);
+            return resolve(message);
+          case "tls-done":
+            return tlsReplies.get(child)?.(message.error);
+          case "reap":
+            return reaper?.reap(message.ends);
           case "failed":
             return reject(new Error(message.message));
           case "logs":
@@ -223,25 +246,49 @@ export async function serveWithWorkers(
       ...options,
       root: root.realPath,
       port,
-      reusePort: share,
+      httpsRedirectPort: redirectPort,
+      reusePort: share || (options.reusePort ?? false),
       connectionIds: { offset: i, step: workers },
     };
     child.postMessage({ kind: "start", options: workerOptions, confinement } satisfies ToWorker);
     try {
-      port = await started;
+      const listening = await started;
+      port = listening.port;
+      redirectPort = listening.redirectPort;
+      addresses = listening.addresses;
     } catch (error) {
       await stop();
       throw error;
     }
   }
   const addr = primary?.addr ??
-    { transport: "tcp", hostname: options.host, port } satisfies Deno.NetAddr;
+    { transport: "tcp", hostname: hostList(options.host)[0], port } satisfies Deno.NetAddr;
+
+  /** Asks one worker to take a new certificate; resolves with its error, or null. */
+  function reloadWorker(child: Worker, pair: TlsPair): Promise<string | null> {
+    return new Promise((resolve) => {
+      tlsReplies.set(child, (error) => {
+        tlsReplies.delete(child);
+        resolve(error);
+      });
+      postQuietly(child, { kind: "tls", pair });
+    });
+  }
+
   return {
     addr,
+    addresses,
+    redirectPort,
     finished: primary?.finished ?? finished,
     stop,
     confinement: confinement ?? primary!.confinement,
     responseCount: () => writer.responseCount,
+    reloadTls: async (pair) => {
+      if (primary !== null) await primary.reloadTls(pair);
+      const errors = await Promise.all(children.map((child) => reloadWorker(child, pair)));
+      const failed = errors.find((error) => error !== null);
+      if (failed !== undefined) throw new Error(failed);
+    },
   };
 }
 

@@ -21,7 +21,7 @@ Deno.test("parseCli() defaults: port 8080, ./www, 127.0.0.1, ./logs, 10 s timeou
   const c = serve([]);
   assert.equal(c.port, 8080);
   assert.equal(c.root, "./www");
-  assert.equal(c.host, "127.0.0.1");
+  assert.deepEqual(c.hosts, ["127.0.0.1"]);
   assert.equal(c.logDir, "./logs");
   assert.equal(c.headerTimeoutS, 10);
   assert.equal(c.idleTimeoutS, 10);
@@ -61,8 +61,8 @@ Deno.test("parseCli() validates timeouts, protocol and host", () => {
   assert.match(error(["--idle-timeout", "x"]), /--idle-timeout/);
   assert.equal(serve(["--protocol", "1.0"]).protocol, "1.0");
   assert.match(error(["--protocol", "2"]), /--protocol must be 1.0 or 1.1/);
-  assert.equal(serve(["--host", "::"]).host, "::");
-  assert.equal(serve(["--host", "[::1]"]).host, "::1");
+  assert.deepEqual(serve(["--host", "::"]).hosts, ["::"]);
+  assert.deepEqual(serve(["--host", "[::1]"]).hosts, ["::1"]);
   assert.match(error(["--host", "a b"]), /Host must be/);
 });
 
@@ -160,4 +160,80 @@ Deno.test("parseCli() warns about a registered port only when the user chose it"
   assert.deepEqual(serve(["-p", "8080"]).notices, [
     "Registered port number 8080 entered - could cause a conflict.",
   ]);
+});
+
+Deno.test("parseCli() takes --host more than once, without brackets or repeats", () => {
+  assert.deepEqual(serve(["--host", "localhost", "--host", "[::1]", "--host", "::1"]).hosts, [
+    "localhost",
+    "::1",
+  ]);
+  assert.deepEqual(serve(["-host", "0.0.0.0", "--host", "::"]).hosts, ["0.0.0.0", "::"]);
+  assert.match(error(["--host", "127.0.0.1", "--host", "a b"]), /^Host must be an IP address/);
+});
+
+Deno.test("parseCli() takes --tls-cert and --tls-key together, or neither", () => {
+  const plain = serve([]);
+  assert.equal(plain.tlsCert, null);
+  assert.equal(plain.tlsKey, null);
+  const tls = serve(["--tls-cert", "c.pem", "--tls-key", "k.pem"]);
+  assert.equal(tls.tlsCert, "c.pem");
+  assert.equal(tls.tlsKey, "k.pem");
+  assert.equal(
+    error(["--tls-cert", "c.pem"]),
+    "--tls-cert and --tls-key go together: give both, as PEM files",
+  );
+  assert.equal(
+    error(["--tls-key", "k.pem"]),
+    "--tls-cert and --tls-key go together: give both, as PEM files",
+  );
+  assert.match(error(["--tls-cert", "", "--tls-key", "k"]), /must name files/);
+});
+
+Deno.test("parseCli() --https-redirect-port: a port other than the HTTPS one, only with HTTPS", () => {
+  const tls = ["--tls-cert", "c", "--tls-key", "k"];
+  assert.equal(serve(tls).httpsRedirectPort, null);
+  assert.equal(
+    serve([...tls, "-p", "8443", "--https-redirect-port", "8080"]).httpsRedirectPort,
+    8080,
+  );
+  assert.equal(serve([...tls, "-p", "0", "--https-redirect-port", "0"]).httpsRedirectPort, 0);
+  assert.match(
+    error([...tls, "-p", "8443", "--https-redirect-port", "8443"]),
+    /must differ from the HTTPS port 8443/,
+  );
+  assert.match(
+    error([...tls, "--https-redirect-port", "http"]),
+    /^--https-redirect-port must be an integer from 0 to 65535/,
+  );
+  assert.match(error([...tls, "--https-redirect-port", "70000"]), /from 0 to 65535/);
+  assert.equal(
+    error(["--https-redirect-port", "80"]),
+    "--https-redirect-port needs HTTPS: give --tls-cert and --tls-key too",
+  );
+  assert.deepEqual(serve([...tls, "-p", "8443", "--https-redirect-port", "80"]).notices, [
+    "Registered port number 8443 entered - could cause a conflict.",
+    "Well-known port number 80 entered - could cause a conflict.",
+  ]);
+});
+
+Deno.test("parseCli() --hsts[=SECONDS]: bare means a year, a value only after '=', only with HTTPS", () => {
+  const tls = ["--tls-cert", "c", "--tls-key", "k"];
+  assert.equal(serve(tls).hstsMaxAgeS, null);
+  assert.equal(serve([...tls, "--hsts"]).hstsMaxAgeS, 31_536_000);
+  assert.equal(serve([...tls, "--hsts=600"]).hstsMaxAgeS, 600);
+  assert.equal(serve([...tls, "--hsts=0"]).hstsMaxAgeS, 0);
+  // Bare, it takes no value: the next word is the port.
+  const bare = serve([...tls, "--hsts", "8443"]);
+  assert.equal(bare.hstsMaxAgeS, 31_536_000);
+  assert.equal(bare.port, 8443);
+  assert.match(
+    error([...tls, "--hsts=a year"]),
+    /^--hsts takes seconds from 0 to 63072000 after "="/,
+  );
+  assert.match(error([...tls, "--hsts=99999999999"]), /^--hsts takes seconds/);
+  assert.equal(error(["--hsts"]), "--hsts needs HTTPS: give --tls-cert and --tls-key too");
+});
+
+Deno.test("formatServerUrl() says https for a TLS server", () => {
+  assert.equal(formatServerUrl("::1", 8443, true), "https://[::1]:8443/");
 });

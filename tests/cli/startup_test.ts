@@ -7,13 +7,15 @@ import { type BannerFacts, formatBanner } from "../../src/cli/startup.ts";
 
 const FACTS: BannerFacts = {
   root: "./www",
-  host: "127.0.0.1",
+  hosts: ["127.0.0.1"],
   port: 8080,
   networkAddresses: [],
   workers: 1,
   supervised: true,
   logDir: "./logs",
   verbose: false,
+  certificate: null,
+  redirectPort: null,
 };
 
 Deno.test("formatBanner() names the URL to open, the isolates and both logs", () => {
@@ -26,7 +28,7 @@ Deno.test("formatBanner() names the URL to open, the isolates and both logs", ()
 Deno.test("formatBanner() on every interface shows the loopback URL first, then each network address", () => {
   const lines = formatBanner({
     ...FACTS,
-    host: "::",
+    hosts: ["::"],
     networkAddresses: ["192.168.1.5", "2001:db8::5"],
     workers: 2,
     supervised: false,
@@ -38,7 +40,7 @@ Deno.test("formatBanner() on every interface shows the loopback URL first, then 
   ]);
   assert.match(lines[3], /^ {2}2 serving isolates; logs:/);
   assert.equal(
-    formatBanner({ ...FACTS, host: "0.0.0.0" })[0],
+    formatBanner({ ...FACTS, hosts: ["0.0.0.0"] })[0],
     "Serving ./www at http://127.0.0.1:8080/",
   );
 });

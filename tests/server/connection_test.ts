@@ -35,6 +35,7 @@ async function withConnections(
         id,
         client: { ip: "127.0.0.1", port: 1 },
         server: { ip: "127.0.0.1", port: 2 },
+        secure: false,
       };
       await new Connection(conn, info, OPTIONS, handler, logs).run();
     }
@@ -134,7 +135,12 @@ function fakeConnection(handler: Handler = () => bytesReply(200, new Uint8Array(
   };
   const connection = new Connection(
     conn as unknown as Deno.Conn,
-    { id: 1, client: { ip: "127.0.0.1", port: 1 }, server: { ip: "127.0.0.1", port: 2 } },
+    {
+      id: 1,
+      client: { ip: "127.0.0.1", port: 1 },
+      server: { ip: "127.0.0.1", port: 2 },
+      secure: false,
+    },
     { ...OPTIONS, clock: () => now },
     handler,
     logs,

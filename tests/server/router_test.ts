@@ -6,7 +6,12 @@
 
 import assert from "node:assert/strict";
 import type { RequestHead } from "../../src/http/request.ts";
-import { isLocalOrigin, isStopAllowed } from "../../src/server/router.ts";
+import {
+  hstsApplies,
+  httpsLocation,
+  isLocalOrigin,
+  isStopAllowed,
+} from "../../src/server/router.ts";
 import { exchange, get, makeTree, request, splitResponses, startServer } from "../helpers.ts";
 
 const TEXT = "0123456789abcdefghijklmnopqrstuvwxyz"; // 36 bytes
@@ -374,4 +379,45 @@ Deno.test("isLocalOrigin() accepts http(s) origins on this machine only", () => 
   assert.equal(isLocalOrigin("http://127.0.0.1.nip.io"), false);
   assert.equal(isLocalOrigin("null"), false);
   assert.equal(isLocalOrigin("http://user@localhost"), false);
+});
+
+Deno.test("hstsApplies(): HSTS only for domain names — not localhost, *.localhost, IP literals or no Host (RFC 6797 §8.1.1)", () => {
+  const cases: [string | null, boolean][] = [
+    ["example.com", true],
+    ["www.example.com:8443", true],
+    ["example.com.", true],
+    ["localhost", false],
+    ["LOCALHOST:8443", false],
+    ["app.localhost", false],
+    ["localhost.", false],
+    ["127.0.0.1", false],
+    ["10.0.0.1:443", false],
+    ["[::1]:8443", false],
+    ["[2001:db8::1]", false],
+    ["", false],
+    [null, false],
+  ];
+  for (const [host, expected] of cases) assert.equal(hstsApplies(host), expected, String(host));
+});
+
+Deno.test("httpsLocation(): the Host's name (or the address reached), the HTTPS port unless 443, the target as sent", () => {
+  const head = (host: string | null, path: string, query: string | null = null) =>
+    ({ host, path, query }) as unknown as RequestHead;
+  const cases: [RequestHead, string, number, string][] = [
+    [
+      head("example.com:8080", "/a/b", "x=1&y"),
+      "127.0.0.1",
+      8443,
+      "https://example.com:8443/a/b?x=1&y",
+    ],
+    [head("example.com", "/"), "127.0.0.1", 443, "https://example.com/"],
+    [head("[::1]:8080", "/%20x"), "::1", 8443, "https://[::1]:8443/%20x"],
+    [head("EXAMPLE.com", "/"), "127.0.0.1", 443, "https://example.com/"],
+    [head(null, "/x"), "10.0.0.5", 8443, "https://10.0.0.5:8443/x"],
+    [head("", "/x"), "2001:db8::5", 443, "https://[2001:db8::5]/x"],
+    [head("example.com", "", null), "127.0.0.1", 443, "https://example.com/"],
+  ];
+  for (const [request, serverIp, port, expected] of cases) {
+    assert.equal(httpsLocation(request, serverIp, port), expected);
+  }
 });

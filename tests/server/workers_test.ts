@@ -20,8 +20,8 @@ Deno.test("the serve task runs supervised: all permissions for the supervisor on
   assert.deepEqual(await serveTaskFlags(), ["-A"]);
 });
 
-Deno.test("servingPermissions() grants read on the root and net on the address, nothing else", () => {
-  assert.deepEqual(servingPermissions("/srv/site", "127.0.0.1"), {
+Deno.test("servingPermissions() grants read on the root and net on the addresses, nothing else", () => {
+  assert.deepEqual(servingPermissions("/srv/site", ["127.0.0.1"]), {
     read: ["/srv/site"],
     net: ["127.0.0.1"],
     write: false,
@@ -31,7 +31,14 @@ Deno.test("servingPermissions() grants read on the root and net on the address, 
     sys: false,
     import: false,
   });
-  assert.deepEqual(servingPermissions("/srv/site", "::1").net, ["[::1]"]);
+  assert.deepEqual(servingPermissions("/srv/site", ["::1"]).net, ["[::1]"]);
+  // Each socket the plan opens: localhost is both loopbacks, :: also binds 0.0.0.0.
+  assert.deepEqual(servingPermissions("/srv/site", ["localhost"]).net, ["127.0.0.1", "[::1]"]);
+  assert.deepEqual(servingPermissions("/srv/site", ["::", "10.0.0.2"]).net, [
+    "[::]",
+    "0.0.0.0",
+    "10.0.0.2",
+  ]);
 });
 
 Deno.test("under the serve task's flags, a file outside the root is refused by the server", async () => {
