@@ -29,7 +29,7 @@ import { Connection, type ConnectionInfo, type ConnectionOptions } from "./conne
 import { errorPage } from "./error_pages.ts";
 import { type Confinement, detectConfinement, type Supervisor } from "./opener.ts";
 import type { Root } from "./resolver.ts";
-import { type AnswerContext, answerRequest } from "./router.ts";
+import { type AnswerContext, answerRequest, codingSettings } from "./router.ts";
 
 /** What a user of {@linkcode serve} chooses: the folder, the address, the logs and the rules. */
 export interface ServeSettings {
@@ -75,6 +75,16 @@ export interface ServeSettings {
    * so descriptors never run out. @default Infinity
    */
   readonly maxConnections?: number;
+  /**
+   * Compress compressible files of 512 B to 1 MiB on the fly with br, zstd or gzip, as the
+   * request's Accept-Encoding prefers (not with a `no-transform` Cache-Control). @default false
+   */
+  readonly compress?: boolean;
+  /**
+   * Serve `FILE.br`, `FILE.zst` or `FILE.gz` beside `FILE` to clients that accept that coding,
+   * when it is not older than `FILE`. @default false
+   */
+  readonly precompressed?: boolean;
 }
 
 /**
@@ -184,6 +194,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     fileOptions: { cacheControl: options.cacheControl ?? null },
     cors: options.cors ?? false,
     cache,
+    coding: codingSettings(options),
     requestStop: options.requestStop ?? (() => void stop()),
     localHostsOnly: !options.anyHost &&
       (isLoopbackAddress(options.host) || options.host === "localhost"),
