@@ -161,3 +161,18 @@ Deno.test("parseCli() warns about a registered port only when the user chose it"
     "Registered port number 8080 entered - could cause a conflict.",
   ]);
 });
+
+Deno.test("parseCli() takes --compress and --precompressed, off by default, and says when no-transform disables --compress", () => {
+  const plain = serve([]);
+  assert.deepEqual([plain.compress, plain.precompressed], [false, false]);
+  const both = serve(["--compress", "--precompressed"]);
+  assert.deepEqual([both.compress, both.precompressed], [true, true]);
+  assert.deepEqual(both.notices, []);
+  const blocked = serve(["--compress", "--cache-control", "public, no-transform"]);
+  assert.equal(blocked.compress, true);
+  assert.deepEqual(blocked.notices, [
+    "--compress has no effect: --cache-control has no-transform, which forbids compressing.",
+  ]);
+  assert.deepEqual(serve(["--precompressed", "--cache-control", "no-transform"]).notices, []);
+  assert.match(error(["--compress=yes"]), /compress/);
+});
