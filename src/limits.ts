@@ -135,6 +135,36 @@ export const MAX_CONCURRENT_LISTINGS = 2;
 /** Seconds a 503 (out of descriptors, too many listings) asks the client to wait. */
 export const BUSY_RETRY_AFTER_S = 1;
 
+// ── Compression (src/http/content_coding.ts, src/server/representation.ts, cache.ts) ────────
+
+/** Smallest body compressed on the fly: below it a coding saves a few dozen bytes at most. */
+export const MIN_COMPRESS_BYTES = 512;
+
+/**
+ * Largest body compressed on the fly: it is compressed whole in memory, so the response has a
+ * Content-Length (HTTP/1.0 clients work), and kept in the hot-file cache beside the identity
+ * bytes; the cache's own file limit → larger (streamed) files are sent identity.
+ */
+export const MAX_COMPRESS_BYTES = MAX_CACHED_FILE_BYTES;
+
+/**
+ * Compressions running at once per isolate: each takes a thread of the runtime's pool and holds
+ * its input and output → past it, a request that accepts identity gets identity.
+ */
+export const MAX_CONCURRENT_COMPRESSIONS = 4;
+
+/** Brotli quality on the fly (0-11): 5 gets most of 11's ratio at a small part of its CPU cost. */
+export const BROTLI_QUALITY = 5;
+
+/** Zstandard level on the fly (1-19): 3 is zstd's own default, as fast as gzip and smaller. */
+export const ZSTD_LEVEL = 3;
+
+/** gzip (deflate) level on the fly (1-9): 6 is zlib's own default balance of size and speed. */
+export const GZIP_LEVEL = 6;
+
+/** Stale precompressed files reported on stderr, each once → later ones are ignored silently. */
+export const MAX_STALE_SIDECAR_WARNINGS = 100;
+
 // ── HTTPS (src/server/tls.ts, listeners.ts, src/cli/cert_watch.ts, cert.ts) ─────────────────────
 
 /** Largest certificate or key file read: a chain of a few certificates is < 20 KiB → exit 2. */

@@ -5,6 +5,7 @@
  */
 
 import { bracketHost, unbracketHost } from "../http/authority.ts";
+import { hasNoTransform } from "../http/content_coding.ts";
 import { parseArgs } from "node:util";
 import { type GetCommand, parseGetArgs } from "../client/args.ts";
 import { type CertParse, parseCertArgs } from "./cert_args.ts";
@@ -116,6 +117,8 @@ const SERVE_OPTIONS = {
   "cache-control": { type: "string" },
   cors: { type: "boolean" },
   "any-host": { type: "boolean" },
+  compress: { type: "boolean" },
+  precompressed: { type: "boolean" },
   workers: { type: "string" },
   "max-connections": { type: "string" },
   quiet: { type: "boolean", short: "q" },
@@ -268,6 +271,11 @@ export function parseCli(
       `--max-connections must be an integer from 1 to ${MAX_CONNECTIONS_LIMIT}, got "${maxText}"`,
     );
   }
+  const compress = values.compress ?? false;
+  // RFC 9111 §5.2.2.6: no-transform forbids changing the coding; say so rather than ignore it.
+  const compressNotices = compress && hasNoTransform(cacheControl)
+    ? ["--compress has no effect: --cache-control has no-transform, which forbids compressing."]
+    : [];
   // Behind a reverse proxy on this machine every client looks local: /STOP would be anyone's.
   if (values["allow-stop"] && values["any-host"]) {
     return fail(
@@ -294,6 +302,8 @@ export function parseCli(
     cacheControl,
     cors: values.cors ?? false,
     anyHost: values["any-host"] ?? false,
+    compress,
+    precompressed: values.precompressed ?? false,
     workers,
     maxConnections,
     rootGiven,
@@ -302,6 +312,7 @@ export function parseCli(
     notices: [
       ...(portGiven ? portNotices(port) : []),
       ...(https.httpsRedirectPort === null ? [] : portNotices(https.httpsRedirectPort)),
+      ...compressNotices,
     ],
   };
 }

@@ -43,6 +43,8 @@ What is answered:
       --dotfiles allow|deny  Serve and list names starting with a dot     (default deny: 404)
       --cache-control V    Cache-Control value for file responses         (default none)
       --cors               Access-Control-Allow-Origin: * on every response
+      --compress           br, zstd or gzip on the fly for text-like files of 512 B to 1 MiB
+      --precompressed      Serve FILE.br, FILE.zst, FILE.gz beside FILE when not older than it
       --any-host           On loopback, answer any Host (behind a reverse proxy); otherwise only
                            this machine's names (localhost, 127.0.0.1, ::1) get answers
       --allow-stop         Let GET /STOP from this machine stop the server (not with --any-host)

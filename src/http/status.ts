@@ -17,6 +17,7 @@ export const REASON_PHRASES = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  406: "Not Acceptable",
   408: "Request Timeout",
   412: "Precondition Failed",
   413: "Content Too Large",
@@ -37,5 +38,21 @@ export type Status = keyof typeof REASON_PHRASES;
 /** A status that ends in an error page. */
 export type ErrorStatus = Extract<
   Status,
-  400 | 403 | 404 | 405 | 408 | 412 | 413 | 414 | 416 | 417 | 421 | 431 | 500 | 501 | 503 | 505
+  | 400
+  | 403
+  | 404
+  | 405
+  | 406
+  | 408
+  | 412
+  | 413
+  | 414
+  | 416
+  | 417
+  | 421
+  | 431
+  | 500
+  | 501
+  | 503
+  | 505
 >;

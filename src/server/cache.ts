@@ -17,18 +17,37 @@
  * rewritten, replaced, moved, renamed, re-permissioned, deleted, or a link or folder on the way
  * now leads elsewhere) drops the path and the request takes the full resolver path again.
  *
+ * Coded forms live beside the identity bytes, under the same budget and the same revalidation:
+ *
+ * - compressed on the fly (`--compress`): kept in the file's entry, keyed by coding, so a hot page
+ *   is compressed once per version of the file, not per request, and leaves with its bytes;
+ * - precompressed sidecars (`--precompressed`): a path records what stood beside its file where
+ *   `FILE.br`, `FILE.zst` and `FILE.gz` would be — the sidecar served (its bytes held with the
+ *   path), or the absent, stale or refused name — and every hit checks those names too, so a
+ *   sidecar that appears, changes or goes sends the request down the full path again.
+ *
  * @module
  */
 
+import fs from "node:fs";
 import {
   CACHE_ENTRY_OVERHEAD_BYTES,
   MAX_CACHE_BYTES,
   MAX_CACHE_PATHS,
   MAX_CACHED_FILE_BYTES,
+  MAX_CONCURRENT_COMPRESSIONS,
 } from "../limits.ts";
 import { ShortReadError } from "../io/full_io.ts";
+import type { ContentCoding } from "../http/content_coding.ts";
 import type { FileStat, OpenFile } from "./opener.ts";
-import { describeFile, type Representation, WireCache } from "./representation.ts";
+import {
+  compressBytes,
+  describeEncoded,
+  describeFile,
+  describeSidecar,
+  type Representation,
+  WireCache,
+} from "./representation.ts";
 import { contentTypeFor } from "../http/media_types.ts";
 
 /** The identity a cached answer depends on. */
@@ -41,16 +60,43 @@ interface Identity {
   readonly ctimeMs: number | null;
 }
 
-/** One file's bytes and its representations by media type. */
+/** One file's bytes, their on-the-fly encodings, and its representations by media type. */
 interface FileEntry {
   readonly key: string;
   readonly identity: Identity;
   readonly bytes: Uint8Array;
+  /** Representations by media type (identity) and by media type and coding (encoded). */
   readonly byType: Map<string, Representation>;
+  /** `bytes` compressed on the fly, by coding. */
+  readonly encoded: Map<ContentCoding, Uint8Array>;
+  /** Compressions under way, so concurrent requests share one. */
+  readonly compressing: Map<ContentCoding, Promise<Uint8Array>>;
   /** Paths that lead here. */
   paths: number;
   /** Bytes charged to the budget. */
   cost: number;
+}
+
+/**
+ * What stood at a path when it was looked at: its real path and the identity of the file there,
+ * compared again on every hit. Made by {@linkcode watchPath} (before a probe, so a change during
+ * the probe is seen) or by {@linkcode FileCache.attachSidecars} for a sidecar it serves.
+ */
+export interface PathWatch {
+  /** The path as the URL names it (links unresolved). */
+  readonly candidate: string;
+  /** Its real path, or null when it did not resolve (nothing there). */
+  readonly realPath: string | null;
+  /** The file there, or null when it could not be stated (e.g. outside the root). */
+  readonly identity: Identity | null;
+}
+
+/** The precompressed forms found beside a path's file, and every name that was looked at. */
+interface Sidecars {
+  /** Fresh sidecars, in memory, by coding. */
+  readonly served: ReadonlyMap<ContentCoding, Representation>;
+  /** Every sidecar name (served or not), checked on every hit. */
+  readonly watches: readonly PathWatch[];
 }
 
 /** One request path and the file it led to. */
@@ -59,7 +105,63 @@ interface PathEntry {
   readonly realPath: string;
   readonly file: FileEntry;
   readonly representation: Representation;
+  /** With `--precompressed`, once probed. */
+  readonly sidecars?: Sidecars;
   readonly cost: number;
+}
+
+/** A sidecar the router found fresh and proven, to be served and watched. */
+export interface ServedSidecar {
+  readonly coding: ContentCoding;
+  /** The sidecar's path beside the file (links unresolved). */
+  readonly candidate: string;
+  /** Its real path, as the resolver found it. */
+  readonly realPath: string;
+  /** Its fstat, through the proven open. */
+  readonly stat: FileStat;
+  /** Its representation, in memory. */
+  readonly representation: Representation;
+}
+
+/**
+ * Looks at what stands at a path now, synchronously, for {@linkcode FileCache.attachSidecars}.
+ *
+ * @param candidate A path inside the root, possibly through links.
+ * @returns Its real path and identity; nulls for what cannot be resolved or stated.
+ */
+export function watchPath(candidate: string): PathWatch {
+  let realPath: string;
+  try {
+    realPath = Deno.realPathSync(candidate);
+  } catch {
+    return { candidate, realPath: null, identity: null };
+  }
+  try {
+    return { candidate, realPath, identity: infoIdentity(Deno.statSync(realPath)) };
+  } catch {
+    return { candidate, realPath, identity: null };
+  }
+}
+
+/** Whether a path still leads where it led when watched, to the same file. */
+function watchHolds(watch: PathWatch): boolean {
+  // Most watched names are absent sidecars: existsSync answers without a thrown error (a throw
+  // costs ~20 µs, more than the rest of a hot hit). It follows links like realpath, so a name
+  // it does not find has no real path either.
+  if (watch.realPath === null) return !fs.existsSync(watch.candidate);
+  let realPath: string | null;
+  try {
+    realPath = Deno.realPathSync(watch.candidate);
+  } catch {
+    realPath = null;
+  }
+  if (realPath !== watch.realPath) return false;
+  if (watch.identity === null || realPath === null) return true;
+  try {
+    return sameIdentity(watch.identity, infoIdentity(Deno.statSync(realPath)));
+  } catch {
+    return false;
+  }
 }
 
 function identityOf(stat: FileStat): Identity {
@@ -92,6 +194,11 @@ function representationCost(size: number): number {
   return 2 * (size + CACHE_ENTRY_OVERHEAD_BYTES);
 }
 
+/** Bytes charged for a coded form held beside a file: its bytes and its representation. */
+function codedCost(size: number): number {
+  return size + CACHE_ENTRY_OVERHEAD_BYTES + representationCost(size);
+}
+
 /** Options for {@linkcode FileCache}. */
 export interface FileCacheOptions {
   /** Largest file kept in memory. @default MAX_CACHED_FILE_BYTES */
@@ -100,6 +207,8 @@ export interface FileCacheOptions {
   readonly maxTotalBytes?: number;
   /** Most request paths remembered. @default MAX_CACHE_PATHS */
   readonly maxPaths?: number;
+  /** Most compressions running at once. @default MAX_CONCURRENT_COMPRESSIONS */
+  readonly maxCompressions?: number;
 }
 
 /** What the cache holds, for tests and diagnostics. */
@@ -107,6 +216,8 @@ export interface CacheStats {
   readonly paths: number;
   readonly files: number;
   readonly bytes: number;
+  /** On-the-fly compressions made since the cache was created. */
+  readonly compressions: number;
 }
 
 /** A bounded, least-recently-used cache of small files, revalidated on every hit. */
@@ -116,18 +227,29 @@ export class FileCache {
   readonly #maxFileBytes: number;
   readonly #maxTotalBytes: number;
   readonly #maxPaths: number;
+  readonly #maxCompressions: number;
+  /** The file entry behind each identity representation held, for its encodings. */
+  readonly #owners = new WeakMap<Representation, FileEntry>();
   #totalBytes = 0;
+  #compressions = 0;
+  #compressed = 0;
 
   /** @param options Size and count bounds. */
   constructor(options: FileCacheOptions = {}) {
     this.#maxFileBytes = options.maxFileBytes ?? MAX_CACHED_FILE_BYTES;
     this.#maxTotalBytes = options.maxTotalBytes ?? MAX_CACHE_BYTES;
     this.#maxPaths = options.maxPaths ?? MAX_CACHE_PATHS;
+    this.#maxCompressions = options.maxCompressions ?? MAX_CONCURRENT_COMPRESSIONS;
   }
 
   /** Counts of what is held. */
   get stats(): CacheStats {
-    return { paths: this.#paths.size, files: this.#files.size, bytes: this.#totalBytes };
+    return {
+      paths: this.#paths.size,
+      files: this.#files.size,
+      bytes: this.#totalBytes,
+      compressions: this.#compressed,
+    };
   }
 
   /**
@@ -155,6 +277,10 @@ export class FileCache {
       return null;
     }
     if (!sameIdentity(entry.file.identity, infoIdentity(info))) {
+      this.#dropPath(key, entry);
+      return null;
+    }
+    if (entry.sidecars !== undefined && !entry.sidecars.watches.every(watchHolds)) {
       this.#dropPath(key, entry);
       return null;
     }
@@ -212,6 +338,8 @@ export class FileCache {
         identity,
         bytes,
         byType: new Map(),
+        encoded: new Map(),
+        compressing: new Map(),
         paths: 0,
         cost: bytes.length + CACHE_ENTRY_OVERHEAD_BYTES,
       };
@@ -228,6 +356,7 @@ export class FileCache {
         wire: new WireCache(),
       };
       entry.byType.set(type, representation);
+      this.#owners.set(representation, entry);
       const cost = representationCost(stat.size);
       entry.cost += cost;
       this.#totalBytes += cost;
@@ -242,12 +371,188 @@ export class FileCache {
     return representation;
   }
 
+  /**
+   * Returns a held file in a coding, compressing its bytes once per version of the file: the
+   * result stays beside the identity bytes (same budget, dropped with them) for every later
+   * request. A representation the cache does not hold (its file was dropped meanwhile) is
+   * compressed for this response alone.
+   *
+   * @param identity An identity representation in memory, from {@linkcode lookup} or
+   *   {@linkcode admit}.
+   * @param coding The coding wanted.
+   * @param force Compress even when {@linkcode MAX_CONCURRENT_COMPRESSIONS} are running (for a
+   *   request that refuses identity). @default false
+   * @returns The coded representation (synchronously once made), or null when the compressions
+   *   allowed at once are already running.
+   */
+  encode(
+    identity: Representation,
+    coding: ContentCoding,
+    force = false,
+  ): Representation | Promise<Representation> | null {
+    const entry = this.#owners.get(identity);
+    if (entry !== undefined) {
+      const held = this.#heldEncoding(entry, identity, coding);
+      if (held !== null) return held;
+      const pending = entry.compressing.get(coding);
+      if (pending !== undefined) {
+        return pending.then((out) => this.#keep(entry, identity, coding, out));
+      }
+    }
+    if (!force && this.#compressions >= this.#maxCompressions) return null;
+    if (identity.source.kind !== "memory") throw new Error("Only bytes in memory are encoded");
+    this.#compressions++;
+    this.#compressed++;
+    const compressing = compressBytes(identity.source.bytes, coding).finally(() => {
+      this.#compressions--;
+      entry?.compressing.delete(coding);
+    });
+    if (entry === undefined) {
+      return compressing.then((out) => describeEncoded(identity, coding, out));
+    }
+    entry.compressing.set(coding, compressing);
+    return compressing.then((out) => this.#keep(entry, identity, coding, out));
+  }
+
+  /** The coded representation of a file's encoded bytes for a media type, if encoded yet. */
+  #heldEncoding(
+    entry: FileEntry,
+    identity: Representation,
+    coding: ContentCoding,
+  ): Representation | null {
+    const typeKey = `${identity.contentType}\n${coding}`;
+    const held = entry.byType.get(typeKey);
+    if (held !== undefined) return held;
+    const bytes = entry.encoded.get(coding);
+    if (bytes === undefined) return null;
+    const representation = describeEncoded(identity, coding, bytes);
+    entry.byType.set(typeKey, representation);
+    this.#charge(entry, representationCost(bytes.length));
+    return representation;
+  }
+
+  /** Keeps freshly compressed bytes beside the file's, while the file is still held. */
+  #keep(
+    entry: FileEntry,
+    identity: Representation,
+    coding: ContentCoding,
+    out: Uint8Array,
+  ): Representation {
+    // A dropped entry is no longer revalidated: its encodings would never be checked again.
+    if (this.#files.get(entry.key) !== entry) return describeEncoded(identity, coding, out);
+    if (!entry.encoded.has(coding)) {
+      entry.encoded.set(coding, out);
+      this.#charge(entry, out.length + CACHE_ENTRY_OVERHEAD_BYTES);
+    }
+    return this.#heldEncoding(entry, identity, coding) ?? describeEncoded(identity, coding, out);
+  }
+
+  /** Charges more bytes to a held file and evicts what the budget no longer fits. */
+  #charge(entry: FileEntry, bytes: number): void {
+    if (this.#files.get(entry.key) !== entry) return;
+    entry.cost += bytes;
+    this.#totalBytes += bytes;
+    this.#evict();
+  }
+
+  /**
+   * Reads a sidecar the router found fresh and proven: small ones whole into memory (the file is
+   * closed), larger ones stay open for streaming. Nothing is remembered until
+   * {@linkcode attachSidecars}.
+   *
+   * @param originalPath The real path of the file it encodes (its extension gives the type).
+   * @param file The sidecar, opened and proven; this call owns it from now on.
+   * @param coding Its coding.
+   * @param confirm As for {@linkcode admit}.
+   * @returns The representation, or null when the sidecar shrank or the proof was not confirmed.
+   */
+  async readSidecar(
+    originalPath: string,
+    file: OpenFile,
+    coding: ContentCoding,
+    confirm: () => boolean = () => true,
+  ): Promise<Representation | null> {
+    const { stat } = file;
+    if (stat.size > this.#maxFileBytes) {
+      return describeSidecar(originalPath, stat, coding, { kind: "file", file });
+    }
+    const bytes = new Uint8Array(stat.size);
+    try {
+      await file.readExactly(bytes, 0);
+    } catch (error) {
+      if (error instanceof ShortReadError) return null;
+      throw error;
+    } finally {
+      file.close();
+    }
+    if (!confirm()) return null;
+    return {
+      ...describeSidecar(originalPath, stat, coding, { kind: "memory", bytes }),
+      wire: new WireCache(),
+    };
+  }
+
+  /**
+   * Returns the fresh sidecars recorded for a path, after {@linkcode lookup} has revalidated it.
+   *
+   * @param key The normalised request path.
+   * @returns The sidecars by coding, or null when the path has not been probed.
+   */
+  sidecars(key: string): ReadonlyMap<ContentCoding, Representation> | null {
+    return this.#paths.get(key)?.sidecars?.served ?? null;
+  }
+
+  /**
+   * Records what stands beside a held path's file where its sidecars would be: the sidecars
+   * served (held in memory with the path, under the same budget) and the names watched (absent,
+   * stale or refused, as {@linkcode watchPath} saw them before the probe). Later hits check
+   * every one. Nothing is recorded when the path is no longer held for this representation, or
+   * a served sidecar is not in memory (such a path takes the full path on every request).
+   *
+   * @param key The normalised request path.
+   * @param identity The representation the path was admitted with.
+   * @param served Fresh sidecars, proven and read.
+   * @param watched Names looked at that serve nothing.
+   */
+  attachSidecars(
+    key: string,
+    identity: Representation,
+    served: readonly ServedSidecar[],
+    watched: readonly PathWatch[],
+  ): void {
+    const entry = this.#paths.get(key);
+    if (entry === undefined || entry.representation !== identity) return;
+    if (served.some((s) => s.representation.source.kind !== "memory")) return;
+    const watches = [
+      ...watched,
+      ...served.map((s) => ({
+        candidate: s.candidate,
+        realPath: s.realPath,
+        identity: identityOf(s.stat),
+      })),
+    ];
+    let cost = entry.cost;
+    for (const s of served) cost += codedCost(s.representation.size);
+    for (const w of watches) cost += 2 * (w.candidate.length + (w.realPath?.length ?? 0));
+    this.#insertPath(key, {
+      ...entry,
+      sidecars: { served: new Map(served.map((s) => [s.coding, s.representation])), watches },
+      cost,
+    });
+  }
+
   #insertPath(key: string, entry: PathEntry): void {
+    // Counted first, so replacing a path to the same file never drops the file in between.
+    entry.file.paths++;
     const old = this.#paths.get(key);
     if (old) this.#dropPath(key, old);
     this.#paths.set(key, entry);
-    entry.file.paths++;
     this.#totalBytes += entry.cost;
+    this.#evict();
+  }
+
+  /** Drops least recently used paths until the budget and the path count fit. */
+  #evict(): void {
     for (const [oldest, victim] of this.#paths) {
       if (this.#totalBytes <= this.#maxTotalBytes && this.#paths.size <= this.#maxPaths) break;
       this.#dropPath(oldest, victim);

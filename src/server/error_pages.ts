@@ -1,7 +1,7 @@
 /**
  * Error pages: the one funnel every error response goes through, whichever layer decided it —
  * the parser (400, 413, 414, 431, 501, 505), the connection (408, 500), the router (403, 404,
- * 405, 421, 503) or the responder (412, 416). The built-in page is small, generic HTML with the
+ * 405, 406, 421, 503) or the responder (412, 416). The built-in page is small, generic HTML with the
  * detail escaped; a site's own `<status>.html` replaces its body when the root has one.
  *
  * @module
@@ -53,6 +53,7 @@ const DEFAULT_DETAIL: Record<ErrorStatus, string> = {
   403: "You do not have permission to read this resource.",
   404: "Nothing is served at this address.",
   405: "This method is not allowed here; use GET or HEAD.",
+  406: "This resource is not available in any content coding the request accepts.",
   408: "The request took too long to arrive.",
   412: "A precondition of the request failed.",
   413: "The request body is too large.",

@@ -1,16 +1,35 @@
 /**
  * Representations (RFC 9110 §3.2): a file as the responder serves it — media type, length,
- * validators and where its bytes are (an open file, or memory for hot files) — and the wire cache
- * that keeps the finished bytes of a hot file's plain 200 response for the current second.
+ * validators, content coding and where its bytes are (an open file, or memory for hot files) —
+ * the wire cache that keeps the finished bytes of a hot file's plain 200 response for the
+ * current second, and the coded forms of a file (RFC 9110 §8.4): its bytes compressed on the fly
+ * (`--compress`) or a precompressed file beside it (`--precompressed`), and which one a request
+ * gets.
  *
  * @module
  */
 
+import zlib from "node:zlib";
 import type { Validators } from "../http/conditional.ts";
+import {
+  codedETag,
+  type Coding,
+  CONTENT_CODINGS,
+  type ContentCoding,
+  isCompressible,
+  negotiateCoding,
+} from "../http/content_coding.ts";
 import { makeETag } from "../http/etag.ts";
 import { contentTypeFor } from "../http/media_types.ts";
+import {
+  BROTLI_QUALITY,
+  GZIP_LEVEL,
+  MAX_COMPRESS_BYTES,
+  MIN_COMPRESS_BYTES,
+  ZSTD_LEVEL,
+} from "../limits.ts";
 import type { FileStat, OpenFile } from "./opener.ts";
-import { type FileOptions, type Reply } from "./responder.ts";
+import type { FileOptions, FileRequest, Reply } from "./responder.ts";
 
 /** A response as bytes on the wire, with its head as text for the logs. */
 export interface Wire {
@@ -40,6 +59,8 @@ export class WireCache {
     if (this.#replyOptions !== options || this.#reply === null) {
       this.#reply = build();
       this.#replyOptions = options;
+      // The wire images were made from the old reply's fields.
+      this.#keepAlive = this.#close = null;
     }
     return this.#reply;
   }
@@ -75,6 +96,14 @@ export interface Representation {
   readonly source: Source;
   /** The reusable full 200 response, for representations held in memory. */
   readonly wire?: WireCache;
+  /** Its content coding (RFC 9110 §8.4), sent as Content-Encoding. @default identity */
+  readonly coding?: ContentCoding;
+  /**
+   * Whether Range applies to it. Bytes compressed on the fly are this server's passing choice,
+   * not a stable sequence a client could resume: ranges go to the identity representation.
+   * @default true
+   */
+  readonly ranges?: boolean;
 }
 
 /**
@@ -103,4 +132,198 @@ export function describeFile(
     },
     source,
   };
+}
+
+/** The name a precompressed file has beside the file it encodes: `FILE.br`, `.zst`, `.gz`. */
+export const SIDECAR_EXTENSIONS: Readonly<Record<ContentCoding, string>> = {
+  br: ".br",
+  zstd: ".zst",
+  gzip: ".gz",
+};
+
+/**
+ * Decides whether a precompressed file may stand for the file beside it: only when it is not
+ * older, so a file edited after its sidecars were made is never answered with the old content.
+ *
+ * @param original The file's fstat.
+ * @param sidecar The precompressed file's fstat.
+ * @returns Whether the sidecar is fresh (unknown times count as stale).
+ */
+export function isFreshSidecar(original: FileStat, sidecar: FileStat): boolean {
+  return original.mtimeMs !== null && sidecar.mtimeMs !== null &&
+    sidecar.mtimeMs >= original.mtimeMs;
+}
+
+/**
+ * Describes a precompressed file as a coded form of the file beside it: the original's media
+ * type, the sidecar's own length, bytes and times, and an entity-tag of the sidecar's identity
+ * marked with the coding, so it changes whenever the sidecar's bytes may have.
+ *
+ * @param originalPath The real path of the file it encodes (its extension gives the type).
+ * @param stat The sidecar's fstat.
+ * @param coding The sidecar's coding.
+ * @param source Where the sidecar's bytes are.
+ * @param nowMs The current time (see {@linkcode describeFile}).
+ * @returns The representation; ranges apply to the sidecar's bytes (RFC 9110 §14.1.2).
+ */
+export function describeSidecar(
+  originalPath: string,
+  stat: FileStat,
+  coding: ContentCoding,
+  source: Source,
+  nowMs: number = Date.now(),
+): Representation {
+  const described = describeFile(originalPath, stat, source, nowMs);
+  return {
+    ...described,
+    validators: { ...described.validators, etag: codedETag(described.validators.etag, coding) },
+    coding,
+  };
+}
+
+/**
+ * Describes the identity bytes of a representation compressed on the fly: same type and
+ * times, the compressed length, the identity tag marked with the coding (RFC 9110 §8.8.3), and no
+ * ranges.
+ *
+ * @param identity The identity representation.
+ * @param coding The coding applied.
+ * @param bytes The compressed bytes.
+ * @returns The coded representation, with its own wire cache.
+ */
+export function describeEncoded(
+  identity: Representation,
+  coding: ContentCoding,
+  bytes: Uint8Array,
+): Representation {
+  return {
+    contentType: identity.contentType,
+    size: bytes.length,
+    validators: {
+      etag: codedETag(identity.validators.etag, coding),
+      lastModifiedMs: identity.validators.lastModifiedMs,
+    },
+    source: { kind: "memory", bytes },
+    wire: new WireCache(),
+    coding,
+    ranges: false,
+  };
+}
+
+/**
+ * Decides whether a representation may be compressed on the fly: a compressible media type,
+ * held in memory, from {@linkcode MIN_COMPRESS_BYTES} to {@linkcode MAX_COMPRESS_BYTES} (so the
+ * compressed response has a Content-Length), and not already coded.
+ *
+ * @param rep The identity representation.
+ * @returns Whether to offer the on-the-fly codings.
+ */
+export function isCompressibleNow(rep: Representation): boolean {
+  return rep.coding === undefined && rep.source.kind === "memory" &&
+    rep.size >= MIN_COMPRESS_BYTES && rep.size <= MAX_COMPRESS_BYTES &&
+    isCompressible(rep.contentType);
+}
+
+/** Where the chosen coding comes from. */
+export type CodingSource = "identity" | "sidecar" | "compress";
+
+/** Which representation a request gets (see {@linkcode chooseCoding}). */
+export interface CodingChoice {
+  /** The coding to send, or null when nothing acceptable is available (→ 406). */
+  readonly coding: Coding | null;
+  /** Where its bytes come from; `identity` for a 406 too. */
+  readonly from: CodingSource;
+  /**
+   * Whether the path has or could have another representation, so every response for it says
+   * `Vary: Accept-Encoding` (RFC 9110 §12.5.5): with `--compress` a compressible type, with
+   * `--precompressed` a fresh sidecar.
+   */
+  readonly vary: boolean;
+}
+
+/** No precompressed forms. */
+const NO_CODINGS: readonly ContentCoding[] = [];
+
+/**
+ * Chooses the representation of a file for a request (RFC 9110 §12.5.3), pure. A precompressed
+ * sidecar beats compressing the same coding on the fly. A GET with Range is answered from the
+ * identity representation or a sidecar, never from bytes compressed on the fly; only when the
+ * request refuses identity too does it get them whole (the Range is then ignored, §14.2).
+ *
+ * @param identity The file as stored.
+ * @param sidecars The codings of its fresh sidecars.
+ * @param request Method and fields (Accept-Encoding, Range).
+ * @param compress Whether `--compress` is on (and allowed by Cache-Control).
+ * @returns The coding, where it comes from, and whether to send Vary.
+ * @example
+ * ```ts
+ * chooseCoding(page, [], { method: "GET", headers: new Map([["accept-encoding", "gzip, br"]]) }, true);
+ * // { coding: "br", from: "compress", vary: true }
+ * ```
+ */
+export function chooseCoding(
+  identity: Representation,
+  sidecars: readonly ContentCoding[],
+  request: FileRequest,
+  compress: boolean,
+): CodingChoice {
+  const compressible = compress && isCompressible(identity.contentType);
+  const vary = compressible || sidecars.length > 0;
+  const onTheFly = compressible && isCompressibleNow(identity) ? CONTENT_CODINGS : NO_CODINGS;
+  const accept = request.headers.get("accept-encoding");
+  const from = (coding: Coding | null): CodingChoice => ({
+    coding,
+    from: coding === null || coding === "identity"
+      ? "identity"
+      : sidecars.includes(coding)
+      ? "sidecar"
+      : "compress",
+    vary,
+  });
+  if (request.method === "GET" && request.headers.has("range")) {
+    const stable = negotiateCoding(accept, sidecars);
+    if (stable !== null || onTheFly.length === 0) return from(stable);
+  }
+  // On the fly every coding can be made, so `onTheFly`, when offered, covers the sidecars.
+  return from(negotiateCoding(accept, onTheFly.length === 0 ? sidecars : onTheFly));
+}
+
+/** Each coding's compressor at its level; the result is a Node Buffer. */
+const COMPRESSORS: Readonly<
+  Record<
+    ContentCoding,
+    (bytes: Uint8Array, done: (error: Error | null, out: Uint8Array) => void) => void
+  >
+> = {
+  br: (bytes, done) =>
+    zlib.brotliCompress(bytes, {
+      params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+      },
+    }, done),
+  zstd: (bytes, done) =>
+    zlib.zstdCompress(bytes, {
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL },
+    }, done),
+  gzip: (bytes, done) => zlib.gzip(bytes, { level: GZIP_LEVEL }, done),
+};
+
+/**
+ * Compresses bytes with a coding on the runtime's thread pool (the event loop keeps serving).
+ *
+ * @param bytes The identity bytes.
+ * @param coding The coding.
+ * @returns The compressed bytes, in a buffer of their own (never a slice of a shared pool, which
+ *   a cache would keep alive whole).
+ */
+export function compressBytes(bytes: Uint8Array, coding: ContentCoding): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    COMPRESSORS[coding](bytes, (error, out) => {
+      if (error) return reject(error);
+      const own = out.byteOffset === 0 && out.buffer.byteLength === out.length;
+      // Buffer#slice shares memory: copy through the Uint8Array constructor instead.
+      resolve(own ? new Uint8Array(out.buffer, 0, out.length) : new Uint8Array(out));
+    });
+  });
 }

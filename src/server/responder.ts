@@ -1,7 +1,9 @@
 /**
  * The responder: turns a representation and a request into a reply — status, fields and body —
- * by RFC 9110's rules: preconditions (§13), then ranges (§14), else the whole file. Pure: the
- * body writer puts the reply on the wire, and errors go through the error-page funnel.
+ * by RFC 9110's rules: preconditions (§13), then ranges (§14), else the whole file. The
+ * representation is the one already chosen for the request (identity or a coded form, §12.5.3),
+ * so validators and ranges are always those of the bytes sent. Pure: the body writer puts the
+ * reply on the wire, and errors go through the error-page funnel.
  *
  * @module
  */
@@ -116,7 +118,15 @@ export interface FileRequest {
 export interface FileOptions {
   /** Cache-Control value for 200, 206 and 304 file responses. @default none */
   readonly cacheControl?: string | null;
+  /**
+   * Send `Vary: Accept-Encoding` (RFC 9110 §12.5.5): the path has or could have a coded
+   * representation, so which one a response carries depends on that field. @default false
+   */
+  readonly vary?: boolean;
 }
+
+/** The field a response that could have been coded otherwise names (RFC 9110 §12.5.5). */
+export const VARY_ACCEPT_ENCODING: readonly [string, string] = ["Vary", "Accept-Encoding"];
 
 /**
  * Builds the reply for a representation: preconditions first (304/412, RFC 9110 §13.2.2), then
@@ -167,38 +177,43 @@ function buildFileReply(rep: Representation, request: FileRequest, options: File
     common.push(["Last-Modified", formatHttpDate(validators.lastModifiedMs)]);
   }
   if (options.cacheControl) common.push(["Cache-Control", options.cacheControl]);
+  // RFC 9110 §15.4.5: a 304 carries the Vary a 200 would have.
+  if (options.vary) common.push(VARY_ACCEPT_ENCODING);
 
   if (isConditional(headers)) {
     const outcome = evaluatePreconditions(method, headers, validators);
     // RFC 9110 §15.4.5: a 304 carries the validators but no content fields.
     if (outcome === 304) return { status: 304, headers: common, body: { kind: "none" } };
-    if (outcome === 412) return errorReply(412, { method });
+    if (outcome === 412) return errorReply(412, { method, headers: varyOf(options) });
   }
 
   const range = headers.get("range");
   // RFC 9110 §14.2: Range is defined for GET only; a failed If-Range means "send it all".
   const decision: RangeDecision = method === "GET" && range !== undefined &&
-      checkIfRange(headers, validators) !== false
+      rep.ranges !== false && checkIfRange(headers, validators) !== false
     ? parseRange(range, size)
     : { kind: "ignore" };
 
   if (decision.kind === "unsatisfiable") {
     return errorReply(416, {
       method,
-      headers: [["Content-Range", formatContentRange(null, size)]],
+      headers: [["Content-Range", formatContentRange(null, size)], ...varyOf(options)],
     });
   }
+  // RFC 9110 §8.4: the coding of the representation; ranges are of its coded bytes (§14.1.2).
+  const coding: Header[] = rep.coding === undefined ? [] : [["Content-Encoding", rep.coding]];
   let status: Status = 200;
   let fields: Header[];
   let segments: FileSegment[];
   if (decision.kind === "ignore") {
-    fields = [["Content-Type", rep.contentType], ["Content-Length", String(size)]];
+    fields = [["Content-Type", rep.contentType], ...coding, ["Content-Length", String(size)]];
     segments = [{ kind: "range", start: 0, length: size }];
   } else if (decision.ranges.length === 1) {
     const [r] = decision.ranges;
     status = 206;
     fields = [
       ["Content-Type", rep.contentType],
+      ...coding,
       ["Content-Length", String(r.end - r.start + 1)],
       ["Content-Range", formatContentRange(r, size)],
     ];
@@ -206,7 +221,9 @@ function buildFileReply(rep: Representation, request: FileRequest, options: File
   } else {
     status = 206;
     const boundary = makeBoundary();
-    segments = multipartSegments(decision.ranges, size, rep.contentType, boundary);
+    // The representation's type and coding go in each part, beside the Content-Range they
+    // describe (RFC 9110 §14.6); on the message they would describe the multipart body.
+    segments = multipartSegments(decision.ranges, size, rep.contentType, boundary, rep.coding);
     fields = [
       ["Content-Type", `multipart/byteranges; boundary=${boundary}`],
       ["Content-Length", String(segmentsLength(segments))],
@@ -228,6 +245,11 @@ function buildFileReply(rep: Representation, request: FileRequest, options: File
     headers: replyHeaders,
     body: { kind: "file", file: rep.source.file, segments, length },
   };
+}
+
+/** The Vary field for error replies about a file whose coding depends on Accept-Encoding. */
+function varyOf(options: FileOptions): Header[] {
+  return options.vary ? [VARY_ACCEPT_ENCODING] : [];
 }
 
 /** Lays segments out from bytes in memory; a single whole range is the bytes themselves. */
@@ -262,6 +284,7 @@ function makeBoundary(): string {
  * @param size The file's length.
  * @param type The file's media type.
  * @param boundary The boundary.
+ * @param coding The representation's content coding, if any.
  * @returns Segments to write in order.
  */
 export function multipartSegments(
@@ -269,11 +292,13 @@ export function multipartSegments(
   size: number,
   type: string,
   boundary: string,
+  coding?: string,
 ): FileSegment[] {
   const segments: FileSegment[] = [];
+  const encoding = coding === undefined ? "" : `Content-Encoding: ${coding}\r\n`;
   ranges.forEach((r, i) => {
     const head = `${i === 0 ? "" : "\r\n"}--${boundary}\r\nContent-Type: ${type}\r\n` +
-      `Content-Range: ${formatContentRange(r, size)}\r\n\r\n`;
+      encoding + `Content-Range: ${formatContentRange(r, size)}\r\n\r\n`;
     segments.push({ kind: "bytes", bytes: encoder.encode(head) });
     segments.push({ kind: "range", start: r.start, length: r.end - r.start + 1 });
   });

@@ -1,12 +1,19 @@
 /**
  * The router: decides what to answer a parsed request, in this order — the Host policy (421),
  * `OPTIONS`, the method (405/501), `GET /STOP`, then the path: the hot-file cache, else the
- * resolver and the opener, a listing or a redirect; CORS fields go on last. Every error goes
- * through the error-page funnel.
+ * resolver and the opener, a listing or a redirect; with `--compress` or `--precompressed`, which
+ * representation of a file (identity, a sidecar, or compressed on the fly; 406 when none is
+ * acceptable); CORS fields go on last. Every error goes through the error-page funnel.
  *
  * @module
  */
 
+import {
+  CONTENT_CODINGS,
+  type ContentCoding,
+  hasNoTransform,
+  negotiateCoding,
+} from "../http/content_coding.ts";
 import type { Header } from "../http/head.ts";
 import {
   bracketHost,
@@ -17,9 +24,13 @@ import {
 } from "../http/authority.ts";
 import { ALLOW, REGISTERED_METHODS } from "../http/methods.ts";
 import type { RequestHead } from "../http/request.ts";
-import { BUSY_RETRY_AFTER_S, MAX_CONCURRENT_LISTINGS } from "../limits.ts";
+import {
+  BUSY_RETRY_AFTER_S,
+  MAX_CONCURRENT_LISTINGS,
+  MAX_STALE_SIDECAR_WARNINGS,
+} from "../limits.ts";
 import { IS_WINDOWS } from "../platform.ts";
-import type { FileCache } from "./cache.ts";
+import { type FileCache, type PathWatch, type ServedSidecar, watchPath } from "./cache.ts";
 import type { ConnectionInfo } from "./connection.ts";
 import { errorPage, type ErrorPageSource, isErrorReply } from "./error_pages.ts";
 import { type Refusal, refusalStatus } from "./fs_errors.ts";
@@ -32,19 +43,33 @@ import {
 } from "./listing.ts";
 import {
   type Confinement,
+  type FileStat,
   type ListingResult,
   openDirectoryInside,
   openInside,
   stillInside,
   type Supervisor,
 } from "./opener.ts";
-import { type NormalizedPath, normalizePath, resolvePath, type Root } from "./resolver.ts";
+import {
+  chooseCoding,
+  isFreshSidecar,
+  type Representation,
+  SIDECAR_EXTENSIONS,
+} from "./representation.ts";
+import {
+  joinInside,
+  type NormalizedPath,
+  normalizePath,
+  resolvePath,
+  type Root,
+} from "./resolver.ts";
 import {
   bytesReply,
   type FileOptions,
   redirectReply,
   type Reply,
   representationReply,
+  VARY_ACCEPT_ENCODING,
 } from "./responder.ts";
 
 /** What the router needs from the server: its root, confinement, cache and switches. */
@@ -66,6 +91,54 @@ export interface AnswerContext extends ErrorPageSource {
   readonly onMisdirected: (host: string | null) => void;
   /** The Strict-Transport-Security value for HTTPS responses (`--hsts`), or null. */
   readonly hsts: string | null;
+  /** Content codings (`--compress`, `--precompressed`); null when both are off. */
+  readonly coding?: CodingSettings | null;
+}
+
+/** How files may be coded, from {@linkcode codingSettings}. */
+export interface CodingSettings {
+  /** Compress on the fly (`--compress`, unless Cache-Control says no-transform). */
+  readonly compress: boolean;
+  /** Serve `FILE.br`, `FILE.zst`, `FILE.gz` beside `FILE` (`--precompressed`). */
+  readonly precompressed: boolean;
+  /** The file options plus `Vary: Accept-Encoding`, one object so wire caches can reuse it. */
+  readonly varyOptions: FileOptions;
+  /** Says once that a sidecar is older than its file and is not served. */
+  readonly warnStale: (sidecarPath: string) => void;
+}
+
+/**
+ * Makes the coding settings of a server, or null when neither `--compress` nor
+ * `--precompressed` is on (the router then never looks at Accept-Encoding).
+ *
+ * @param options The switches and the Cache-Control of file responses: `no-transform` turns
+ *   on-the-fly compression off (RFC 9111 §5.2.2.6).
+ * @param warn Where the stale-sidecar line goes. @default console.error
+ * @returns The settings, or null.
+ */
+export function codingSettings(
+  options: {
+    readonly compress?: boolean;
+    readonly precompressed?: boolean;
+    readonly cacheControl?: string | null;
+  },
+  warn: (line: string) => void = console.error,
+): CodingSettings | null {
+  if (!options.compress && !options.precompressed) return null;
+  const warned = new Set<string>();
+  return {
+    compress: (options.compress ?? false) && !hasNoTransform(options.cacheControl),
+    precompressed: options.precompressed ?? false,
+    varyOptions: { cacheControl: options.cacheControl ?? null, vary: true },
+    warnStale(sidecarPath) {
+      if (warned.has(sidecarPath) || warned.size >= MAX_STALE_SIDECAR_WARNINGS) return;
+      warned.add(sidecarPath);
+      warn(
+        `Ignoring "${sidecarPath}": it is older than the file it encodes, so it may hold old ` +
+          `content; compress that file again to serve it.`,
+      );
+    },
+  };
 }
 
 /** Added to every response with `--cors`: any origin may read files, and see range fields. */
@@ -243,9 +316,67 @@ function decideReply(
   if (path.kind === "hidden") return errorPage(context, 404, { method });
   const key = path.segments.join("/") + (path.directory ? "/" : "");
   const cached = context.cache.lookup(key);
-  if (cached !== null) return representationReply(cached, head, context.fileOptions);
+  if (cached !== null) {
+    const coding = context.coding ?? null;
+    // Neither --compress nor --precompressed: the hot path stays exactly as it was.
+    if (coding === null) return representationReply(cached, head, context.fileOptions);
+    const sidecars = coding.precompressed ? context.cache.sidecars(key) : NO_SIDECARS;
+    // A path whose sidecars were never looked for takes the full path once.
+    if (sidecars !== null) return codedReply(head, { identity: cached, sidecars }, context, coding);
+  }
   return resolveAndReply(head, path, key, context);
 }
+
+/** What a path offers: its file as stored and its fresh sidecars. */
+interface Offer {
+  readonly identity: Representation;
+  readonly sidecars: ReadonlyMap<ContentCoding, Representation>;
+}
+
+/** No precompressed forms (`--compress` alone). */
+const NO_SIDECARS: ReadonlyMap<ContentCoding, Representation> = new Map();
+
+/**
+ * Answers with the representation the request gets (RFC 9110 §12.5.3): identity, a fresh
+ * sidecar, or the identity bytes compressed on the fly (once per file version, kept by the
+ * cache); 406 when none is acceptable. Preconditions and ranges then apply to that one, so an
+ * ETag of another coding never matches. Open files not chosen are closed.
+ */
+function codedReply(
+  head: RequestHead,
+  { identity, sidecars }: Offer,
+  context: AnswerContext,
+  coding: CodingSettings,
+): Reply | Promise<Reply> {
+  const codings = sidecars.size === 0 ? NO_CODINGS : [...sidecars.keys()];
+  const choice = chooseCoding(identity, codings, head, coding.compress);
+  const options = choice.vary ? coding.varyOptions : context.fileOptions;
+  let chosen: Representation | null | Promise<Representation> = identity;
+  if (choice.coding === null) chosen = null;
+  else if (choice.from === "sidecar") chosen = sidecars.get(choice.coding as ContentCoding)!;
+  else if (choice.from === "compress") {
+    const wanted = choice.coding as ContentCoding;
+    // Too many compressions running: identity when the client takes it, else wait for one.
+    chosen = context.cache.encode(identity, wanted) ??
+      (negotiateCoding(head.headers.get("accept-encoding"), NO_CODINGS) === "identity"
+        ? identity
+        : context.cache.encode(identity, wanted, true)!);
+  }
+  if (identity !== chosen && identity.source.kind === "file") identity.source.file.close();
+  for (const rep of sidecars.values()) {
+    if (rep !== chosen && rep.source.kind === "file") rep.source.file.close();
+  }
+  if (chosen === null) {
+    return errorPage(context, 406, { method: head.method, headers: [VARY_ACCEPT_ENCODING] });
+  }
+  if (chosen instanceof Promise) {
+    return chosen.then((rep) => representationReply(rep, head, options));
+  }
+  return representationReply(chosen, head, options);
+}
+
+/** No codings. */
+const NO_CODINGS: readonly ContentCoding[] = [];
 
 /** The cold path: resolve the path on disk, then open, list or redirect. */
 async function resolveAndReply(
@@ -273,7 +404,13 @@ async function resolveAndReply(
           : undefined,
       );
       if (representation === null) return await errorPage(context, 404, { method });
-      return representationReply(representation, head, options);
+      const coding = context.coding ?? null;
+      if (coding === null) return representationReply(representation, head, options);
+      const original = { realPath: resolution.path, stat, identity: representation };
+      const sidecars = coding.precompressed
+        ? await findSidecars(context, path, key, original)
+        : NO_SIDECARS;
+      return await codedReply(head, { identity: representation, sidecars }, context, coding);
     }
     case "directory":
       if (!context.listing) return await errorPage(context, 404, { method });
@@ -283,6 +420,80 @@ async function resolveAndReply(
     default:
       return await refuse(context, resolution, method);
   }
+}
+
+/** A file as the resolver found it, the opener proved it and the cache admitted it. */
+interface Original {
+  readonly realPath: string;
+  readonly stat: FileStat;
+  readonly identity: Representation;
+}
+
+/**
+ * Looks for the precompressed forms of a file (`--precompressed`): `FILE.br`, `FILE.zst` and
+ * `FILE.gz` beside the name the URL uses (`index.html.br` for a folder's index). Each is
+ * resolved, opened and proven inside the root like any file served, and must not be older than
+ * the file; the cache then remembers what was found, and what stood at every name before the
+ * search, so each later hit re-checks them all.
+ *
+ * @returns The fresh sidecars by coding (open files for large ones: the caller closes those).
+ */
+async function findSidecars(
+  context: AnswerContext,
+  path: NormalizedPath,
+  key: string,
+  original: Original,
+): Promise<Map<ContentCoding, Representation>> {
+  const base = path.directory ? [...path.segments, "index.html"] : path.segments;
+  const served: ServedSidecar[] = [];
+  const watched: PathWatch[] = [];
+  await Promise.all(CONTENT_CODINGS.map(async (coding) => {
+    const segments = [...base.slice(0, -1), base[base.length - 1] + SIDECAR_EXTENSIONS[coding]];
+    // What stands there now, before the search: a change during it shows on the next hit.
+    const before = watchPath(joinInside(context.root.realPath, segments));
+    const found = await openSidecar(context, { kind: "path", segments, directory: false }, {
+      original,
+      coding,
+    }).catch(() => null); // an unreadable sidecar is no reason to fail the file itself
+    if (found === null) watched.push(before);
+    else served.push(found);
+  }));
+  context.cache.attachSidecars(key, original.identity, served, watched);
+  return new Map(served.map((s) => [s.coding, s.representation]));
+}
+
+/** Resolves, opens, proves, checks and reads one sidecar; null when it is not to be served. */
+async function openSidecar(
+  context: AnswerContext,
+  path: NormalizedPath,
+  { original, coding }: { readonly original: Original; readonly coding: ContentCoding },
+): Promise<ServedSidecar | null> {
+  const resolution = await resolvePath(context.root, path);
+  if (resolution.kind !== "file") return null;
+  const opened = await openInside(context.root, resolution.path, context);
+  if (opened.kind !== "open") return null;
+  const { stat } = opened.file;
+  if (!isFreshSidecar(original.stat, stat)) {
+    opened.file.close();
+    context.coding?.warnStale(resolution.path);
+    return null;
+  }
+  const representation = await context.cache.readSidecar(
+    original.realPath,
+    opened.file,
+    coding,
+    context.confinement === "identity"
+      ? () => stillInside(context.root, resolution.path, stat)
+      : undefined,
+  );
+  if (representation === null) return null;
+  return {
+    coding,
+    candidate: resolution.candidate,
+    realPath: resolution.path,
+    stat,
+    representation,
+  };
 }
 
 /** Answers a path that is not served with its error page (503s say when to try again). */

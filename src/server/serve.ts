@@ -37,7 +37,12 @@ import type { Root } from "./resolver.ts";
 import { Listeners, type TlsPair } from "./listeners.ts";
 import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
 import { hasAllPermissions } from "../platform.ts";
-import { type AnswerContext, answerHttpsRedirect, answerRequest } from "./router.ts";
+import {
+  type AnswerContext,
+  answerHttpsRedirect,
+  answerRequest,
+  codingSettings,
+} from "./router.ts";
 
 /** What a user of {@linkcode serve} chooses: the folder, the address, the logs and the rules. */
 export interface ServeSettings {
@@ -98,6 +103,16 @@ export interface ServeSettings {
    * (never for `localhost` or IP addresses). @default null
    */
   readonly hstsMaxAgeS?: number | null;
+  /**
+   * Compress compressible files of 512 B to 1 MiB on the fly with br, zstd or gzip, as the
+   * request's Accept-Encoding prefers (not with a `no-transform` Cache-Control). @default false
+   */
+  readonly compress?: boolean;
+  /**
+   * Serve `FILE.br`, `FILE.zst` or `FILE.gz` beside `FILE` to clients that accept that coding,
+   * when it is not older than `FILE`. @default false
+   */
+  readonly precompressed?: boolean;
 }
 
 /**
@@ -234,6 +249,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     fileOptions: { cacheControl: options.cacheControl ?? null },
     cors: options.cors ?? false,
     cache,
+    coding: codingSettings(options),
     requestStop: options.requestStop ?? (() => void stop()),
     localHostsOnly: !options.anyHost &&
       hosts.every((host) => isLoopbackAddress(host) || host === "localhost"),

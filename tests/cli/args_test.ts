@@ -237,3 +237,18 @@ Deno.test("parseCli() --hsts[=SECONDS]: bare means a year, a value only after '=
 Deno.test("formatServerUrl() says https for a TLS server", () => {
   assert.equal(formatServerUrl("::1", 8443, true), "https://[::1]:8443/");
 });
+
+Deno.test("parseCli() takes --compress and --precompressed, off by default, and says when no-transform disables --compress", () => {
+  const plain = serve([]);
+  assert.deepEqual([plain.compress, plain.precompressed], [false, false]);
+  const both = serve(["--compress", "--precompressed"]);
+  assert.deepEqual([both.compress, both.precompressed], [true, true]);
+  assert.deepEqual(both.notices, []);
+  const blocked = serve(["--compress", "--cache-control", "public, no-transform"]);
+  assert.equal(blocked.compress, true);
+  assert.deepEqual(blocked.notices, [
+    "--compress has no effect: --cache-control has no-transform, which forbids compressing.",
+  ]);
+  assert.deepEqual(serve(["--precompressed", "--cache-control", "no-transform"]).notices, []);
+  assert.match(error(["--compress=yes"]), /compress/);
+});

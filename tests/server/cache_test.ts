@@ -4,8 +4,10 @@
  */
 
 import assert from "node:assert/strict";
-import { FileCache } from "../../src/server/cache.ts";
+import zlib from "node:zlib";
+import { FileCache, watchPath } from "../../src/server/cache.ts";
 import { openInside } from "../../src/server/opener.ts";
+import type { Representation } from "../../src/server/representation.ts";
 import { joinInside, type Root } from "../../src/server/resolver.ts";
 import { exchange, get, makeTree, request, residentBytes, startServer } from "../helpers.ts";
 
@@ -17,15 +19,26 @@ function linkPaths(links: readonly string[], length: number, file: string): stri
 }
 
 /** Opens and admits one request path the way the server does. */
-async function admit(cache: FileCache, root: Root, segments: string[]): Promise<void> {
+async function admit(
+  cache: FileCache,
+  root: Root,
+  segments: string[],
+): Promise<Representation | null> {
   const candidate = joinInside(root.realPath, segments);
   const realPath = await Deno.realPath(candidate);
   const opened = await openInside(root, realPath, { confinement: "kernel" });
   assert.equal(opened.kind, "open");
-  if (opened.kind === "open") {
-    await cache.admit(segments.join("/"), realPath, candidate, opened.file);
-  }
+  if (opened.kind !== "open") return null;
+  return await cache.admit(segments.join("/"), realPath, candidate, opened.file);
 }
+
+/** The bytes of a representation held in memory. */
+function bytesOf(rep: Representation): Uint8Array {
+  assert.equal(rep.source.kind, "memory");
+  return rep.source.kind === "memory" ? rep.source.bytes : new Uint8Array();
+}
+
+const PAGE = "<p>a hot page, compressed once</p>\n".repeat(100);
 
 Deno.test("FileCache keeps one copy per file however many link paths lead to it", async () => {
   const dir = await makeTree({ "f.txt": "x".repeat(1000) });
@@ -65,6 +78,101 @@ Deno.test("FileCache serves a changed file fresh: the identity is checked on eve
   assert.notEqual(cache.lookup("f.txt"), null);
   await Deno.writeTextFile(`${dir}/f.txt`, "two, longer");
   assert.equal(cache.lookup("f.txt"), null);
+});
+
+Deno.test("FileCache.encode() compresses a hot file once per coding, however many requests ask", async () => {
+  const dir = await makeTree({ "page.html": PAGE });
+  const cache = new FileCache();
+  const identity = (await admit(cache, { realPath: dir }, ["page.html"]))!;
+  const before = cache.stats.bytes;
+  // Two requests at once share the one compression under way.
+  const [first, second] = await Promise.all([
+    cache.encode(identity, "br"),
+    cache.encode(identity, "br"),
+  ]);
+  assert.equal(first, second);
+  for (let i = 0; i < 100; i++) assert.equal(cache.encode(cache.lookup("page.html")!, "br"), first);
+  assert.equal(cache.stats.compressions, 1);
+  const br = first as Representation;
+  assert.equal(new TextDecoder().decode(zlib.brotliDecompressSync(bytesOf(br))), PAGE);
+  assert.equal(br.coding, "br");
+  assert.notEqual(br.validators.etag, identity.validators.etag);
+  assert.ok(cache.stats.bytes > before + br.size, "the encoding is charged to the budget");
+  const gzip = await cache.encode(identity, "gzip");
+  assert.equal(new TextDecoder().decode(zlib.gunzipSync(bytesOf(gzip!))), PAGE);
+  assert.equal(cache.stats.compressions, 2);
+});
+
+Deno.test("FileCache.encode() compresses the new bytes of a changed file, never the old ones", async () => {
+  const dir = await makeTree({ "page.html": PAGE });
+  const root: Root = { realPath: dir };
+  const cache = new FileCache();
+  const old = (await admit(cache, root, ["page.html"]))!;
+  await cache.encode(old, "gzip");
+  await Deno.writeTextFile(`${dir}/page.html`, PAGE.toUpperCase());
+  assert.equal(cache.lookup("page.html"), null);
+  const fresh = (await admit(cache, root, ["page.html"]))!;
+  const gzip = await cache.encode(fresh, "gzip");
+  assert.equal(new TextDecoder().decode(zlib.gunzipSync(bytesOf(gzip!))), PAGE.toUpperCase());
+  assert.equal(cache.stats.compressions, 2);
+  assert.equal(cache.stats.files, 1, "the old bytes and their encoding are gone");
+});
+
+Deno.test("FileCache keeps encodings within the same byte budget as the files", async () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 20; i++) files[`p${i}.html`] = `${i}`.repeat(8 * 1024);
+  const dir = await makeTree(files);
+  const budget = 128 * 1024;
+  const cache = new FileCache({ maxTotalBytes: budget });
+  for (const name of Object.keys(files)) {
+    const identity = (await admit(cache, { realPath: dir }, [name]))!;
+    for (const coding of ["br", "zstd", "gzip"] as const) await cache.encode(identity, coding);
+    assert.ok(cache.stats.bytes <= budget, `${cache.stats.bytes} bytes after ${name}`);
+  }
+  assert.ok(cache.stats.paths < 20, `${cache.stats.paths} paths held`);
+});
+
+Deno.test("FileCache.encode() declines past the compressions allowed at once, unless forced", async () => {
+  const dir = await makeTree({ "page.html": PAGE });
+  const cache = new FileCache({ maxCompressions: 1 });
+  const identity = (await admit(cache, { realPath: dir }, ["page.html"]))!;
+  const br = cache.encode(identity, "br");
+  assert.ok(br instanceof Promise);
+  assert.equal(cache.encode(identity, "gzip"), null);
+  const forced = cache.encode(identity, "gzip", true);
+  assert.ok(forced instanceof Promise);
+  await Promise.all([br, forced]);
+  await cache.encode(identity, "zstd");
+  assert.equal(cache.stats.compressions, 3);
+});
+
+Deno.test("FileCache drops a path when a sidecar name it watched changes: it appears, changes or goes", async (t) => {
+  const dir = await makeTree({ "page.html": PAGE, "page.html.gz": "old gzip" });
+  const root: Root = { realPath: dir };
+  const steps: [string, () => Promise<void>][] = [
+    ["an absent sidecar appears", () => Deno.writeTextFile(`${dir}/page.html.br`, "br")],
+    [
+      "a watched sidecar changes",
+      () => Deno.writeTextFile(`${dir}/page.html.gz`, "new gzip, longer"),
+    ],
+    ["a watched sidecar goes", () => Deno.remove(`${dir}/page.html.gz`)],
+    ["a sidecar becomes a link out of the root", async () => {
+      await Deno.remove(`${dir}/page.html.br`);
+      await Deno.symlink("/etc/hostname", `${dir}/page.html.br`);
+    }],
+  ];
+  for (const [name, change] of steps) {
+    await t.step(name, async () => {
+      const cache = new FileCache();
+      const identity = (await admit(cache, root, ["page.html"]))!;
+      const watched = [".br", ".zst", ".gz"].map((ext) => watchPath(`${dir}/page.html${ext}`));
+      cache.attachSidecars("page.html", identity, [], watched);
+      assert.deepEqual(cache.sidecars("page.html"), new Map());
+      assert.equal(cache.lookup("page.html"), identity, "unchanged: still a hit");
+      await change();
+      assert.equal(cache.lookup("page.html"), null);
+    });
+  }
 });
 
 Deno.test(

@@ -118,3 +118,92 @@ Deno.test("describeFile() never announces a Last-Modified after the present (RFC
   );
   assert.equal(described.validators.lastModifiedMs, MTIME);
 });
+
+/** The same ten bytes as a br-coded representation held in memory (e.g. a sidecar). */
+function coded(ranges?: boolean): Representation {
+  return {
+    ...rep(),
+    validators: { ...rep().validators, etag: ETAG.slice(0, -1) + '-br"' },
+    coding: "br",
+    ...(ranges === undefined ? {} : { ranges }),
+  };
+}
+
+Deno.test("representationReply() names the coding in Content-Encoding and the coded ETag", () => {
+  const reply = representationReply(coded(), { method: "GET", headers: new Map() });
+  assert.equal(reply.status, 200);
+  assert.deepEqual(reply.headers.slice(0, 3).map(([n]) => n), [
+    "Content-Type",
+    "Content-Encoding",
+    "Content-Length",
+  ]);
+  assert.equal(field(reply, "content-encoding"), "br");
+  assert.equal(field(reply, "etag"), ETAG.slice(0, -1) + '-br"');
+  assert.equal(field(answer("GET"), "content-encoding"), undefined, "identity has none");
+});
+
+Deno.test("representationReply() sends Vary: Accept-Encoding on 200, HEAD, 206, 304, 412 and 416 when told", async (t) => {
+  const vary = { vary: true };
+  const cases: [string, string, Record<string, string>, number][] = [
+    ["200", "GET", {}, 200],
+    ["HEAD", "HEAD", {}, 200],
+    ["206", "GET", { range: "bytes=0-1" }, 206],
+    ["304", "GET", { "if-none-match": ETAG }, 304],
+    ["412", "GET", { "if-match": '"x"' }, 412],
+    ["416", "GET", { range: "bytes=50-" }, 416],
+  ];
+  for (const [name, method, fields, status] of cases) {
+    await t.step(name, () => {
+      const request = { method, headers: new Map(Object.entries(fields)) };
+      const reply = representationReply(rep(), request, vary);
+      assert.equal(reply.status, status);
+      assert.equal(field(reply, "vary"), "Accept-Encoding");
+      assert.equal(field(representationReply(rep(), request), "vary"), undefined);
+    });
+  }
+});
+
+Deno.test("representationReply() compares validators with the coded representation it is given", () => {
+  const identityTag = { "if-none-match": ETAG };
+  const reply = representationReply(coded(), {
+    method: "GET",
+    headers: new Map(Object.entries(identityTag)),
+  });
+  assert.equal(reply.status, 200, "the identity tag does not match the br form");
+  const brTag = { "if-none-match": ETAG.slice(0, -1) + '-br"' };
+  const again = representationReply(coded(), {
+    method: "GET",
+    headers: new Map(Object.entries(brTag)),
+  });
+  assert.equal(again.status, 304);
+  assert.equal(field(again, "content-encoding"), undefined, "a 304 has no content fields");
+});
+
+Deno.test("representationReply() applies ranges to a coded representation's own bytes, with the coding in each part", () => {
+  const single = representationReply(coded(), {
+    method: "GET",
+    headers: new Map([["range", "bytes=2-4"]]),
+  });
+  assert.equal(single.status, 206);
+  assert.equal(body(single), "234");
+  assert.equal(field(single, "content-encoding"), "br");
+  assert.equal(field(single, "content-range"), "bytes 2-4/10");
+  const multi = representationReply(coded(), {
+    method: "GET",
+    headers: new Map([["range", "bytes=0-1,5-6"]]),
+  });
+  assert.equal(multi.status, 206);
+  assert.equal(field(multi, "content-encoding"), undefined, "not on the multipart body");
+  const text = body(multi);
+  assert.ok(text.includes("Content-Encoding: br\r\nContent-Range: bytes 0-1/10\r\n\r\n01\r\n"));
+  assert.ok(text.includes("Content-Encoding: br\r\nContent-Range: bytes 5-6/10\r\n\r\n56\r\n"));
+});
+
+Deno.test("representationReply() ignores Range and If-Range for bytes compressed on the fly", () => {
+  const reply = representationReply(coded(false), {
+    method: "GET",
+    headers: new Map([["range", "bytes=2-4"], ["if-range", ETAG]]),
+  });
+  assert.equal(reply.status, 200);
+  assert.equal(body(reply), "0123456789");
+});
