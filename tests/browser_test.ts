@@ -359,7 +359,7 @@ function spkiPin(certPem: string): string {
 
 Deno.test({
   name: required || chromiumInstalled()
-    ? "the default site works in Chromium over HTTPS with sockserve cert's certificate"
+    ? "the default site works in Chromium over HTTPS with sockserve cert's certificate, compressed"
     : `the default site works in Chromium over HTTPS (ignored: ${CHROMIUM} is not installed and CI is not set)`,
   ignore: !required && !chromiumInstalled(),
   sanitizeOps: false,
@@ -376,7 +376,16 @@ Deno.test({
     }
     await using server = await startServer({
       root: WWW,
-      args: ["--quiet", "--host", "localhost", "--tls-cert", certs.cert, "--tls-key", certs.key],
+      args: [
+        "--quiet",
+        "--host",
+        "localhost",
+        "--tls-cert",
+        certs.cert,
+        "--tls-key",
+        certs.key,
+        "--compress",
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -394,6 +403,11 @@ Deno.test({
       assert.match(security?.protocol ?? "", /^TLS 1\.[23]$/);
       assert.match(security?.issuer ?? "", /sockserve development CA/);
       assert.equal(security?.subjectName, "localhost");
+      // Over HTTPS Chromium offers br and zstd too: the page arrives compressed and decodes to
+      // the file, byte for byte.
+      assert.match(res!.headers()["content-encoding"] ?? "", /^(br|zstd|gzip)$/);
+      assert.match(res!.headers()["vary"] ?? "", /Accept-Encoding/);
+      assert.equal(await res!.text(), await Deno.readTextFile(`${WWW}/index.html`));
       await page.goto(`https://localhost:${server.port}/files.html`, { waitUntil: "load" });
       const widths = await page.evaluate(() =>
         Promise.all(

@@ -1,10 +1,11 @@
 /**
- * The README's commands stay true: every `deno task serve` and `deno task get` line in its shell
+ * The README's commands stay true: every `deno task serve`, `get` and `cert` line in its shell
  * blocks parses without a usage error, and the tasks and files it names exist.
  */
 
 import assert from "node:assert/strict";
 import { parseCli } from "../src/cli/args.ts";
+import { parseCertArgs } from "../src/cli/cert_args.ts";
 import { parseGetArgs } from "../src/client/args.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -27,13 +28,17 @@ function words(line: string): string[] {
   return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
 }
 
-Deno.test("every deno task serve and get command in the README parses", async (t) => {
-  const lines = commands().filter((line) => /^(npx )?deno task (serve|get)\b/.test(line));
+Deno.test("every deno task serve, get and cert command in the README parses", async (t) => {
+  const lines = commands().filter((line) => /^(npx )?deno task (serve|get|cert)\b/.test(line));
   assert.ok(lines.length >= 10, `${lines.length} commands`);
   for (const line of lines) {
     await t.step(line, () => {
       const args = words(line.replace(/^(npx )?deno task /, "").replace(/\s*>.*$/, ""));
-      const command = args[0] === "serve" ? parseCli(args.slice(1)) : parseGetArgs(args.slice(1));
+      const command = args[0] === "serve"
+        ? parseCli(args.slice(1))
+        : args[0] === "cert"
+        ? parseCertArgs(args.slice(1))
+        : parseGetArgs(args.slice(1));
       assert.notEqual(command.kind, "error", command.kind === "error" ? command.message : "");
     });
   }

@@ -136,7 +136,11 @@ export async function errorPage(
   options: ErrorOptions = {},
 ): Promise<Reply> {
   const bytes = source === null ? null : await customPage(source, status).catch(() => null);
-  if (bytes === null) return errorReply(status, options);
+  if (bytes === null) {
+    // The site has no page of its own: the built-in one, unmarked, as it has been looked for.
+    const { error: _looked, ...builtIn } = errorReply(status, options);
+    return builtIn;
+  }
   return {
     status,
     headers: [

@@ -175,10 +175,11 @@ export function answerRequest(
   context: AnswerContext,
 ): Reply | Promise<Reply> {
   const decided = decideReply(head, info, context);
-  // A built-in error page from the responder (412, 416) gets the site's own page if it has one.
-  const reply = !(decided instanceof Promise) && isErrorReply(decided)
-    ? errorPage(context, decided.error.status, decided.error.options)
-    : decided;
+  // A built-in error page from the responder (412, 416), hot or cold, gets the site's own page if
+  // it has one (errorPage's own replies are unmarked: they have been through the funnel).
+  const funnel = (r: Reply): Reply | Promise<Reply> =>
+    isErrorReply(r) ? errorPage(context, r.error.status, r.error.options) : r;
+  const reply = decided instanceof Promise ? decided.then(funnel) : funnel(decided);
   const extra: Header[] = [];
   if (context.cors) {
     extra.push(...CORS_HEADERS);

@@ -269,6 +269,26 @@ Deno.test("a 404.html in the root is the body of 404 responses, with status 404"
   assert.equal(forbidden.body, "<h1>custom forbidden</h1>");
 });
 
+Deno.test("412.html and 416.html are used for files served from memory and streamed from disk alike", async () => {
+  const big = "x".repeat(2 * 1024 * 1024); // above the hot-file cache's limit: always read from disk
+  const root = await site({
+    "412.html": "<h1>custom precondition</h1>",
+    "416.html": "<h1>custom range</h1>",
+    "big.txt": big,
+  });
+  await using server = await startServer({ root, args: ["--quiet"] });
+  for (const path of ["/t.txt", "/big.txt"]) {
+    for (let round = 0; round < 2; round++) {
+      const failed = await request(server.port, get(path, 'If-Match: "nope"\r\n'));
+      assert.equal(failed.status, 412, path);
+      assert.equal(failed.body, "<h1>custom precondition</h1>", path);
+      const unsatisfiable = await request(server.port, get(path, "Range: bytes=99999999-\r\n"));
+      assert.equal(unsatisfiable.status, 416, path);
+      assert.equal(unsatisfiable.body, "<h1>custom range</h1>", path);
+    }
+  }
+});
+
 Deno.test("without a custom page the built-in error page is used", async () => {
   await using server = await startServer({ root: await site(), args: ["--quiet"] });
   assert.match((await request(server.port, get("/nothing"))).body, /<h1>404 Not Found<\/h1>/);
