@@ -165,6 +165,14 @@ export const GZIP_LEVEL = 6;
 /** Stale precompressed files reported on stderr, each once → later ones are ignored silently. */
 export const MAX_STALE_SIDECAR_WARNINGS = 100;
 
+// ── Rules (src/server/rules.ts, src/http/field_edits.ts) ─────────────────────────────────────
+
+/** Most rules of each kind (headers, redirects, rewrites): each is tried on new paths → exit 2. */
+export const MAX_RULES = 1000;
+
+/** Longest value a header rule may set: many clients refuse response heads past 8 KiB → exit 2. */
+export const MAX_RULE_FIELD_VALUE_BYTES = 8 * 1024;
+
 // ── HTTPS (src/server/tls.ts, listeners.ts, src/cli/cert_watch.ts, cert.ts) ─────────────────────
 
 /** Largest certificate or key file read: a chain of a few certificates is < 20 KiB → exit 2. */

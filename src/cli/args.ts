@@ -23,6 +23,7 @@ import {
 
 export { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./common.ts";
 import type { ServeOptions } from "../server/serve.ts";
+import { type HeaderRule, NO_RULES, parseHeaderOption, type Rules } from "../server/rules.ts";
 import {
   DEFAULT_HEADER_TIMEOUT_S,
   DEFAULT_HSTS_MAX_AGE_S,
@@ -57,6 +58,7 @@ export interface ServeCommand extends
       | "tls"
       | "httpsRedirectPort"
       | "hstsMaxAgeS"
+      | "rules"
     >
   > {
   readonly kind: "serve";
@@ -84,6 +86,11 @@ export interface ServeCommand extends
   readonly rootGiven: boolean;
   /** One-line notices to print before starting (e.g. about the port range). */
   readonly notices: readonly string[];
+  /**
+   * Header, redirect and rewrite rules: `-H` as header rules for every path. The config file's
+   * checked rules join them with `mergeRules(command.rules, fileRules)` (so they win).
+   */
+  readonly rules: Rules;
 }
 
 /** What the command line asks for. */
@@ -121,6 +128,7 @@ const SERVE_OPTIONS = {
   precompressed: { type: "boolean" },
   workers: { type: "string" },
   "max-connections": { type: "string" },
+  header: { type: "string", short: "H", multiple: true },
   quiet: { type: "boolean", short: "q" },
   verbose: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
@@ -276,6 +284,8 @@ export function parseCli(
   const compressNotices = compress && hasNoTransform(cacheControl)
     ? ["--compress has no effect: --cache-control has no-transform, which forbids compressing."]
     : [];
+  const headerRules = parseHeaderOptions(values.header ?? []);
+  if (!Array.isArray(headerRules)) return headerRules;
   // Behind a reverse proxy on this machine every client looks local: /STOP would be anyone's.
   if (values["allow-stop"] && values["any-host"]) {
     return fail(
@@ -308,6 +318,7 @@ export function parseCli(
     maxConnections,
     rootGiven,
     portGiven,
+    rules: { ...NO_RULES, headers: headerRules },
     // The default port needs no warning: only a port the user chose does.
     notices: [
       ...(portGiven ? portNotices(port) : []),
@@ -315,6 +326,26 @@ export function parseCli(
       ...compressNotices,
     ],
   };
+}
+
+/**
+ * Reads every `-H 'Name: value'` into a header rule for every path. Naming a field twice is
+ * refused rather than letting one value silently win.
+ */
+function parseHeaderOptions(texts: readonly string[]): HeaderRule[] | UsageError {
+  const rules: HeaderRule[] = [];
+  const names = new Set<string>();
+  for (const text of texts) {
+    const parsed = parseHeaderOption(text);
+    if (!parsed.ok) return fail(`-H ${JSON.stringify(text)}: ${parsed.reason}`);
+    const name = Object.keys(parsed.rule.set!)[0];
+    if (names.has(name.toLowerCase())) {
+      return fail(`-H names ${name} twice: give it once (a list value joins with ", ")`);
+    }
+    names.add(name.toLowerCase());
+    rules.push(parsed.rule);
+  }
+  return rules;
 }
 
 /** The HTTPS part of a serve command. */

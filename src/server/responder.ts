@@ -88,15 +88,21 @@ export function bytesReply(
 }
 
 /**
- * Builds a redirect: 301 to the slash form of a directory (RFC 9110 §15.4.2), or 308 to the
- * HTTPS address of the same target (§15.4.9: the method and body are kept).
+ * Builds a redirect: 301 to the slash form of a directory (RFC 9110 §15.4.2), 308 to the
+ * HTTPS address of the same target (§15.4.9: the method and body are kept), or what a redirect
+ * rule says (301, 302, 303, 307 or 308).
  *
- * @param location An absolute path from the resolver (never `//…`), or an absolute URL.
+ * @param location An absolute path (never `//…`), or an absolute URL; free of CR, LF and
+ *   spaces (the resolver and the rules percent-encode).
  * @param method The request method.
- * @param status 301 (the default) or 308.
+ * @param status The redirect status. @default 301
  * @returns The reply.
  */
-export function redirectReply(location: string, method: string, status: 301 | 308 = 301): Reply {
+export function redirectReply(
+  location: string,
+  method: string,
+  status: 301 | 302 | 303 | 307 | 308 = 301,
+): Reply {
   const title = `${status} ${REASON_PHRASES[status]}`;
   const page =
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>\n` +

@@ -1,9 +1,10 @@
 /**
  * The router: decides what to answer a parsed request, in this order — the Host policy (421),
- * `OPTIONS`, the method (405/501), `GET /STOP`, then the path: the hot-file cache, else the
- * resolver and the opener, a listing or a redirect; with `--compress` or `--precompressed`, which
- * representation of a file (identity, a sidecar, or compressed on the fly; 406 when none is
- * acceptable); CORS fields go on last. Every error goes through the error-page funnel.
+ * `OPTIONS`, the method (405/501), `GET /STOP`, redirect and rewrite rules, then the path: the
+ * hot-file cache, else the resolver and the opener, a listing or a redirect; with `--compress`
+ * or `--precompressed`, which representation of a file (identity, a sidecar, or compressed on
+ * the fly; 406 when none is acceptable); CORS fields go on, then header rules edit the reply.
+ * Every error goes through the error-page funnel.
  *
  * @module
  */
@@ -15,6 +16,7 @@ import {
   negotiateCoding,
 } from "../http/content_coding.ts";
 import type { Header } from "../http/head.ts";
+import { applyFieldEdits, type FieldEdits } from "../http/field_edits.ts";
 import {
   bracketHost,
   classifyHost,
@@ -64,6 +66,14 @@ import {
   type Root,
 } from "./resolver.ts";
 import {
+  type CompiledRules,
+  headerEdits,
+  matchRedirect,
+  requestPath,
+  rewrite,
+  type SeenPath,
+} from "./rules.ts";
+import {
   bytesReply,
   type FileOptions,
   redirectReply,
@@ -93,6 +103,8 @@ export interface AnswerContext extends ErrorPageSource {
   readonly hsts: string | null;
   /** Content codings (`--compress`, `--precompressed`); null when both are off. */
   readonly coding?: CodingSettings | null;
+  /** Header, redirect and rewrite rules (`-H`, the config file); null when there are none. */
+  readonly rules?: CompiledRules | null;
 }
 
 /** How files may be coded, from {@linkcode codingSettings}. */
@@ -161,8 +173,8 @@ const CORS_PREFLIGHT_HEADERS: readonly Header[] = [
 ];
 
 /**
- * Decides the reply to one request: method, then /STOP, then resolver, then responder, with the
- * CORS fields added last.
+ * Decides the reply to one request: method, then /STOP, then redirect and rewrite rules, then
+ * resolver, then responder, with the CORS fields added, and header rules applied last.
  *
  * @param head The parsed request.
  * @param info The connection it came on.
@@ -174,7 +186,19 @@ export function answerRequest(
   info: ConnectionInfo,
   context: AnswerContext,
 ): Reply | Promise<Reply> {
-  const decided = decideReply(head, info, context);
+  const rules = context.rules ?? null;
+  // Without rules the request takes the path it always took: no rule work at all.
+  if (rules !== null) return answerWithRules(head, info, context, rules);
+  return finishReply(head, info, context, decideReply(head, info, context, null));
+}
+
+/** The funnel for built-in error pages, then the CORS and HSTS fields. */
+function finishReply(
+  head: RequestHead,
+  info: ConnectionInfo,
+  context: AnswerContext,
+  decided: Reply | Promise<Reply>,
+): Reply | Promise<Reply> {
   // A built-in error page from the responder (412, 416), hot or cold, gets the site's own page if
   // it has one (errorPage's own replies are unmarked: they have been through the funnel).
   const funnel = (r: Reply): Reply | Promise<Reply> =>
@@ -196,6 +220,50 @@ export function answerRequest(
     ...(hsts ? { wire: undefined } : {}),
   });
   return reply instanceof Promise ? reply.then(withExtra) : withExtra(reply);
+}
+
+/** What the path stage needs when rules are on: them, and the path they match. */
+interface Ruled {
+  readonly rules: CompiledRules;
+  readonly seen: SeenPath;
+}
+
+/**
+ * Answers with rules on: the request path is normalised once for every rule; redirects and
+ * rewrites act in the path stage; the header rules of the path the client asked for (not the
+ * rewritten one) edit whatever reply comes out, errors and 304s included.
+ */
+function answerWithRules(
+  head: RequestHead,
+  info: ConnectionInfo,
+  context: AnswerContext,
+  rules: CompiledRules,
+): Reply | Promise<Reply> {
+  const seen = requestPath(head.path, IS_WINDOWS);
+  const reply = finishReply(head, info, context, decideReply(head, info, context, { rules, seen }));
+  const path = seen.kind === "path" ? seen.text : null;
+  return reply instanceof Promise
+    ? reply.then((r) => withRuleHeaders(r, rules, path))
+    : withRuleHeaders(reply, rules, path);
+}
+
+/**
+ * Applies the header rules for a path to a reply. An edited reply belongs to its path, not to
+ * its file, so it neither reuses nor fills the file's wire image (which other paths share).
+ *
+ * @param reply The reply.
+ * @param rules The compiled rules, or null.
+ * @param path The decoded, normalised request path, or null when there is none.
+ * @returns The reply with the rules' fields.
+ */
+export function withRuleHeaders(
+  reply: Reply,
+  rules: CompiledRules | null,
+  path: string | null,
+): Reply {
+  const edits: FieldEdits[] | null = rules === null ? null : headerEdits(rules, path, reply.status);
+  if (edits === null) return reply;
+  return { ...reply, headers: applyFieldEdits(reply.headers, edits), wire: undefined };
 }
 
 /**
@@ -226,6 +294,23 @@ export function hstsApplies(host: string | null): boolean {
  * @returns The reply.
  */
 export function answerHttpsRedirect(
+  head: RequestHead,
+  info: ConnectionInfo,
+  context: AnswerContext,
+  httpsPort: number,
+): Reply | Promise<Reply> {
+  const reply = decideHttpsRedirect(head, info, context, httpsPort);
+  const rules = context.rules ?? null;
+  if (rules === null) return reply;
+  const seen = requestPath(head.path, IS_WINDOWS);
+  const path = seen.kind === "path" ? seen.text : null;
+  return reply instanceof Promise
+    ? reply.then((r) => withRuleHeaders(r, rules, path))
+    : withRuleHeaders(reply, rules, path);
+}
+
+/** The reply of the plain port: the Host policy, then a 308 to HTTPS. */
+function decideHttpsRedirect(
   head: RequestHead,
   info: ConnectionInfo,
   context: AnswerContext,
@@ -285,6 +370,7 @@ function decideReply(
   head: RequestHead,
   info: ConnectionInfo,
   context: AnswerContext,
+  ruled: Ruled | null,
 ): Reply | Promise<Reply> {
   const { method } = head;
   // DNS rebinding: a web page can point its own host name at 127.0.0.1 and then read this
@@ -310,11 +396,42 @@ function decideReply(
     const text = new TextEncoder().encode("sockserve is stopping.\n");
     return bytesReply(200, text, "text/plain; charset=utf-8", method, { close: true });
   }
+  if (ruled !== null) return ruledPathReply(head, context, ruled);
   const path = normalizePath(head.path, { dotfiles: context.root.dotfiles, windows: IS_WINDOWS });
   if (path.kind === "bad") {
     return errorPage(context, 400, { method, detail: `${path.reason}.` });
   }
   if (path.kind === "hidden") return errorPage(context, 404, { method });
+  return pathReply(head, path, context);
+}
+
+/**
+ * The path stage with rules: a malformed path is the same 400 as without them; then the first
+ * matching redirect; then the first matching rewrite, once, whose target is normalised like a
+ * request's path (above the root → 400, a dotfile → 404 unless `--dotfiles allow`).
+ */
+function ruledPathReply(
+  head: RequestHead,
+  context: AnswerContext,
+  { rules, seen }: Ruled,
+): Reply | Promise<Reply> {
+  const { method } = head;
+  if (seen.kind === "bad") return errorPage(context, 400, { method, detail: `${seen.reason}.` });
+  const redirect = matchRedirect(rules, seen.text, head.query);
+  if (redirect !== null) return redirectReply(redirect.location, method, redirect.status);
+  const target = rewrite(rules, seen.text) ?? head.path;
+  const path = normalizePath(target, { dotfiles: context.root.dotfiles, windows: IS_WINDOWS });
+  if (path.kind === "bad") return errorPage(context, 400, { method, detail: `${path.reason}.` });
+  if (path.kind === "hidden") return errorPage(context, 404, { method });
+  return pathReply(head, path, context);
+}
+
+/** A normalised path: the hot-file cache, else the resolver. */
+function pathReply(
+  head: RequestHead,
+  path: NormalizedPath,
+  context: AnswerContext,
+): Reply | Promise<Reply> {
   const key = path.segments.join("/") + (path.directory ? "/" : "");
   const cached = context.cache.lookup(key);
   if (cached !== null) {

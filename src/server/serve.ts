@@ -36,12 +36,14 @@ import { type Confinement, detectConfinement, type Supervisor } from "./opener.t
 import type { Root } from "./resolver.ts";
 import { Listeners, type TlsPair } from "./listeners.ts";
 import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
-import { hasAllPermissions } from "../platform.ts";
+import { hasAllPermissions, IS_WINDOWS } from "../platform.ts";
+import { checkRules, type CompiledRules, compileRules, type Rules } from "./rules.ts";
 import {
   type AnswerContext,
   answerHttpsRedirect,
   answerRequest,
   codingSettings,
+  withRuleHeaders,
 } from "./router.ts";
 
 /** What a user of {@linkcode serve} chooses: the folder, the address, the logs and the rules. */
@@ -113,6 +115,11 @@ export interface ServeSettings {
    * when it is not older than `FILE`. @default false
    */
   readonly precompressed?: boolean;
+  /**
+   * Header, redirect and rewrite rules (`-H`, the config file), checked by `checkRules`; they
+   * are checked again here, and a refused one throws a TypeError. @default no rules
+   */
+  readonly rules?: Rules | null;
 }
 
 /**
@@ -171,6 +178,7 @@ export interface Server {
  * @throws Deno.errors.AddrInUse and other errors of `Deno.listen`.
  */
 export async function serve(options: ServeOptions): Promise<Server> {
+  const rules = prepareRules(options.rules ?? null);
   const root: Root = { realPath: await Deno.realPath(options.root), dotfiles: options.dotfiles };
   const hosts = hostList(options.host);
   const tls = options.tls ?? null;
@@ -250,6 +258,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     cors: options.cors ?? false,
     cache,
     coding: codingSettings(options),
+    rules,
     requestStop: options.requestStop ?? (() => void stop()),
     localHostsOnly: !options.anyHost &&
       hosts.every((host) => isLoopbackAddress(host) || host === "localhost"),
@@ -272,7 +281,12 @@ export async function serve(options: ServeOptions): Promise<Server> {
       idleMs: options.idleTimeoutS * 1000,
       minSendBytesPerS: MIN_SEND_BYTES_PER_S,
     },
-    errorPage: (status, errorOptions) => errorPage(context, status, errorOptions),
+    // The connection's own errors (unparsable requests, timeouts) have no path: only the header
+    // rules for every path apply to them.
+    errorPage: rules === null
+      ? (status, errorOptions) => errorPage(context, status, errorOptions)
+      : async (status, errorOptions) =>
+        withRuleHeaders(await errorPage(context, status, errorOptions), rules, null),
     protocol: options.protocol,
     accessLines: !options.quiet,
     connectionEvents: options.verbose,
@@ -369,6 +383,23 @@ export async function serve(options: ServeOptions): Promise<Server> {
       return listeners.replaceTls(pair);
     },
   };
+}
+
+/**
+ * Checks and compiles a server's rules in this isolate (matchers cannot be posted to a worker).
+ *
+ * @param rules The rules, as plain data.
+ * @returns The compiled rules, or null when there are none.
+ * @throws TypeError naming the refused rule.
+ */
+function prepareRules(rules: Rules | null): CompiledRules | null {
+  if (rules === null) return null;
+  const checked = checkRules(rules);
+  if (!checked.ok) {
+    throw new TypeError(`Rule ${checked.at.join(".")} is refused: ${checked.reason}`);
+  }
+  // Where file names ignore case, so do the rules: /ASSETS/a.css is /assets/a.css there.
+  return compileRules(checked.rules, { ignoreCase: IS_WINDOWS });
 }
 
 /**
