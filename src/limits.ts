@@ -170,6 +170,12 @@ export const MAX_STALE_SIDECAR_WARNINGS = 100;
 /** Most rules of each kind (headers, redirects, rewrites): each is tried on new paths → exit 2. */
 export const MAX_RULES = 1000;
 
+/** Request paths whose rule outcome each isolate remembers: hot paths skip matching → oldest go. */
+export const MAX_RULE_ROUTES = 4096;
+
+/** Longest request path whose rule outcome is remembered: longer ones are matched every time. */
+export const MAX_RULE_ROUTE_PATH_CHARS = 512;
+
 /** Longest value a header rule may set: many clients refuse response heads past 8 KiB → exit 2. */
 export const MAX_RULE_FIELD_VALUE_BYTES = 8 * 1024;
 

@@ -16,7 +16,7 @@ import {
   negotiateCoding,
 } from "../http/content_coding.ts";
 import type { Header } from "../http/head.ts";
-import { applyFieldEdits, type FieldEdits } from "../http/field_edits.ts";
+import { applyFieldEdits } from "../http/field_edits.ts";
 import {
   bracketHost,
   classifyHost,
@@ -67,11 +67,11 @@ import {
 } from "./resolver.ts";
 import {
   type CompiledRules,
-  headerEdits,
-  matchRedirect,
-  requestPath,
-  rewrite,
-  type SeenPath,
+  editsFor,
+  type HeaderMatcher,
+  type Route,
+  routeRequest,
+  withQuery,
 } from "./rules.ts";
 import {
   bytesReply,
@@ -222,16 +222,11 @@ function finishReply(
   return reply instanceof Promise ? reply.then(withExtra) : withExtra(reply);
 }
 
-/** What the path stage needs when rules are on: them, and the path they match. */
-interface Ruled {
-  readonly rules: CompiledRules;
-  readonly seen: SeenPath;
-}
-
 /**
- * Answers with rules on: the request path is normalised once for every rule; redirects and
- * rewrites act in the path stage; the header rules of the path the client asked for (not the
- * rewritten one) edit whatever reply comes out, errors and 304s included.
+ * Answers with rules on: what the rules make of the request path is looked up once (and
+ * remembered for hot paths); redirects and rewrites act in the path stage; the header rules of
+ * the path the client asked for (not the rewritten one) edit whatever reply comes out, errors
+ * and 304s included.
  */
 function answerWithRules(
   head: RequestHead,
@@ -239,31 +234,31 @@ function answerWithRules(
   context: AnswerContext,
   rules: CompiledRules,
 ): Reply | Promise<Reply> {
-  const seen = requestPath(head.path, IS_WINDOWS);
-  const reply = finishReply(head, info, context, decideReply(head, info, context, { rules, seen }));
-  const path = seen.kind === "path" ? seen.text : null;
+  const route = routeRequest(rules, head.path);
+  const reply = finishReply(head, info, context, decideReply(head, info, context, route));
   return reply instanceof Promise
-    ? reply.then((r) => withRuleHeaders(r, rules, path))
-    : withRuleHeaders(reply, rules, path);
+    ? reply.then((r) => withRuleHeaders(r, route.headers))
+    : withRuleHeaders(reply, route.headers);
 }
 
 /**
- * Applies the header rules for a path to a reply. An edited reply belongs to its path, not to
- * its file, so it neither reuses nor fills the file's wire image (which other paths share).
+ * Applies header rules to a reply. Rules for every path edit every reply of a status alike (as
+ * `--cors` does), so the file's wire image stays valid; a rule for some paths makes the reply
+ * its path's own, so it neither reuses nor fills the wire image that every path to the file
+ * shares.
  *
  * @param reply The reply.
- * @param rules The compiled rules, or null.
- * @param path The decoded, normalised request path, or null when there is none.
- * @returns The reply with the rules' fields.
+ * @param rules The header rules matched to the request's path (their status filters apply here).
+ * @returns The reply with the rules' fields; the same reply when no rule applies.
  */
-export function withRuleHeaders(
-  reply: Reply,
-  rules: CompiledRules | null,
-  path: string | null,
-): Reply {
-  const edits: FieldEdits[] | null = rules === null ? null : headerEdits(rules, path, reply.status);
+export function withRuleHeaders(reply: Reply, rules: readonly HeaderMatcher[]): Reply {
+  if (rules.length === 0) return reply;
+  const edits = editsFor(rules, reply.status);
   if (edits === null) return reply;
-  return { ...reply, headers: applyFieldEdits(reply.headers, edits), wire: undefined };
+  const headers = applyFieldEdits(reply.headers, edits);
+  return rules.every((rule) => rule.everyPath)
+    ? { ...reply, headers }
+    : { ...reply, headers, wire: undefined };
 }
 
 /**
@@ -302,11 +297,10 @@ export function answerHttpsRedirect(
   const reply = decideHttpsRedirect(head, info, context, httpsPort);
   const rules = context.rules ?? null;
   if (rules === null) return reply;
-  const seen = requestPath(head.path, IS_WINDOWS);
-  const path = seen.kind === "path" ? seen.text : null;
+  const { headers } = routeRequest(rules, head.path);
   return reply instanceof Promise
-    ? reply.then((r) => withRuleHeaders(r, rules, path))
-    : withRuleHeaders(reply, rules, path);
+    ? reply.then((r) => withRuleHeaders(r, headers))
+    : withRuleHeaders(reply, headers);
 }
 
 /** The reply of the plain port: the Host policy, then a 308 to HTTPS. */
@@ -370,7 +364,7 @@ function decideReply(
   head: RequestHead,
   info: ConnectionInfo,
   context: AnswerContext,
-  ruled: Ruled | null,
+  route: Route | null,
 ): Reply | Promise<Reply> {
   const { method } = head;
   // DNS rebinding: a web page can point its own host name at 127.0.0.1 and then read this
@@ -396,7 +390,7 @@ function decideReply(
     const text = new TextEncoder().encode("sockserve is stopping.\n");
     return bytesReply(200, text, "text/plain; charset=utf-8", method, { close: true });
   }
-  if (ruled !== null) return ruledPathReply(head, context, ruled);
+  if (route !== null) return ruledPathReply(head, context, route);
   const path = normalizePath(head.path, { dotfiles: context.root.dotfiles, windows: IS_WINDOWS });
   if (path.kind === "bad") {
     return errorPage(context, 400, { method, detail: `${path.reason}.` });
@@ -413,14 +407,17 @@ function decideReply(
 function ruledPathReply(
   head: RequestHead,
   context: AnswerContext,
-  { rules, seen }: Ruled,
+  { seen, redirect, rewritten }: Route,
 ): Reply | Promise<Reply> {
   const { method } = head;
   if (seen.kind === "bad") return errorPage(context, 400, { method, detail: `${seen.reason}.` });
-  const redirect = matchRedirect(rules, seen.text, head.query);
-  if (redirect !== null) return redirectReply(redirect.location, method, redirect.status);
-  const target = rewrite(rules, seen.text) ?? head.path;
-  const path = normalizePath(target, { dotfiles: context.root.dotfiles, windows: IS_WINDOWS });
+  if (redirect !== null) {
+    return redirectReply(withQuery(redirect.location, head.query), method, redirect.status);
+  }
+  const path = normalizePath(rewritten ?? head.path, {
+    dotfiles: context.root.dotfiles,
+    windows: IS_WINDOWS,
+  });
   if (path.kind === "bad") return errorPage(context, 400, { method, detail: `${path.reason}.` });
   if (path.kind === "hidden") return errorPage(context, 404, { method });
   return pathReply(head, path, context);

@@ -33,7 +33,7 @@ import {
 import { trimOws } from "../http/fields.ts";
 import type { Header } from "../http/head.ts";
 import { REASON_PHRASES } from "../http/status.ts";
-import { MAX_RULES } from "../limits.ts";
+import { MAX_RULE_ROUTE_PATH_CHARS, MAX_RULE_ROUTES, MAX_RULES } from "../limits.ts";
 import { type NormalizedPath, normalizePath } from "./resolver.ts";
 
 /** Fields to set or remove on the responses for the paths a glob matches. */
@@ -547,7 +547,7 @@ function placeholderPath(target: Target): string {
 // ── Compiled, per isolate ────────────────────────────────────────────────────────────────────
 
 /** A header rule ready to match. */
-interface CompiledHeaderRule {
+export interface HeaderMatcher {
   readonly matches: (path: string) => boolean;
   /** Whether the glob matches every path, so the rule also applies where there is none. */
   readonly everyPath: boolean;
@@ -562,19 +562,46 @@ interface CompiledMove {
   readonly status: RedirectStatus;
 }
 
+/** A redirect's answer: the status and the Location, before the request's query is added. */
+export interface RedirectTo {
+  readonly location: string;
+  readonly status: RedirectStatus;
+}
+
+/** What the rules make of one request path ({@linkcode routeRequest}). */
+export interface Route {
+  /** The path rules match, or why the request path is malformed. */
+  readonly seen: SeenPath;
+  /** The first matching redirect, or null. */
+  readonly redirect: RedirectTo | null;
+  /** The first matching rewrite's path (percent-encoded, not yet normalised), or null. */
+  readonly rewritten: string | null;
+  /** The header rules whose glob matches (their status filter is applied per response). */
+  readonly headers: readonly HeaderMatcher[];
+}
+
 /** Rules compiled in one isolate by {@linkcode compileRules}: matchers, not plain data. */
 export interface CompiledRules {
-  readonly headers: readonly CompiledHeaderRule[];
+  readonly headers: readonly HeaderMatcher[];
   /** The header rules for every path: all that applies to a response without a path. */
-  readonly everyPathHeaders: readonly CompiledHeaderRule[];
+  readonly everyPathHeaders: readonly HeaderMatcher[];
   readonly redirects: readonly CompiledMove[];
   readonly rewrites: readonly CompiledMove[];
+  /** Apply Windows file-name rules to request paths. */
+  readonly windows: boolean;
+  /**
+   * What the rules made of recent request paths: a URLPattern costs microseconds per match, so
+   * a hot path is matched once, not on every request. Oldest first, at most MAX_RULE_ROUTES.
+   */
+  readonly routes: Map<string, Route>;
 }
 
 /** Options for {@linkcode compileRules}. */
 export interface CompileOptions {
   /** Match letters in any case (where file names ignore case). @default false */
   readonly ignoreCase?: boolean;
+  /** Apply Windows file-name rules to request paths (see `normalizePath`). @default false */
+  readonly windows?: boolean;
 }
 
 /**
@@ -582,13 +609,13 @@ export interface CompileOptions {
  * URLPattern objects, built once per isolate because they cannot be posted to one.
  *
  * @param rules The rules.
- * @param options Case rule.
+ * @param options Case and file-name rules.
  * @returns The compiled rules, or null when there are none (the router then skips rules).
  */
 export function compileRules(rules: Rules, options: CompileOptions = {}): CompiledRules | null {
   if (rules.headers.length + rules.redirects.length + rules.rewrites.length === 0) return null;
   const ignoreCase = options.ignoreCase ?? false;
-  const headers = rules.headers.map((rule): CompiledHeaderRule => ({
+  const headers = rules.headers.map((rule): HeaderMatcher => ({
     matches: picomatch(rule.glob, { ...GLOB_OPTIONS, nocase: ignoreCase }),
     everyPath: rule.glob === "**" || rule.glob === EVERY_PATH,
     statuses: rule.status === undefined ? null : new Set(rule.status),
@@ -607,7 +634,39 @@ export function compileRules(rules: Rules, options: CompileOptions = {}): Compil
     everyPathHeaders: headers.filter((rule) => rule.everyPath),
     redirects: rules.redirects.map((rule) => move(rule, true)),
     rewrites: rules.rewrites.map((rule) => move(rule, false)),
+    windows: options.windows ?? false,
+    routes: new Map(),
   };
+}
+
+/**
+ * What the rules make of a request path: the router's one question per request. The answer
+ * depends on the path alone, so it is remembered for the MAX_RULE_ROUTES most recent paths of
+ * up to MAX_RULE_ROUTE_PATH_CHARS characters: a hot file costs one map lookup.
+ *
+ * @param rules The compiled rules.
+ * @param rawPath The request's path, percent-encoded as sent (`""` when it has none).
+ * @returns The route.
+ */
+export function routeRequest(rules: CompiledRules, rawPath: string): Route {
+  const known = rules.routes.get(rawPath);
+  if (known !== undefined) return known;
+  const seen = requestPath(rawPath, rules.windows);
+  const route: Route = seen.kind === "bad"
+    ? { seen, redirect: null, rewritten: null, headers: rules.everyPathHeaders }
+    : {
+      seen,
+      redirect: redirectTarget(rules, seen.text),
+      rewritten: rewrite(rules, seen.text),
+      headers: rules.headers.filter((rule) => rule.everyPath || rule.matches(seen.text)),
+    };
+  if (rawPath.length <= MAX_RULE_ROUTE_PATH_CHARS) {
+    if (rules.routes.size >= MAX_RULE_ROUTES) {
+      rules.routes.delete(rules.routes.keys().next().value!);
+    }
+    rules.routes.set(rawPath, route);
+  }
+  return route;
 }
 
 /** A request path as rules see it ({@linkcode requestPath}). */
@@ -657,7 +716,13 @@ export function matchRedirect(
   rules: CompiledRules,
   path: string,
   query: string | null,
-): { readonly location: string; readonly status: RedirectStatus } | null {
+): RedirectTo | null {
+  const found = redirectTarget(rules, path);
+  return found === null ? null : { ...found, location: withQuery(found.location, query) };
+}
+
+/** The first matching redirect with its Location before the query is added. */
+function redirectTarget(rules: CompiledRules, path: string): RedirectTo | null {
   if (rules.redirects.length === 0) return null;
   const input = { pathname: patternInput(path) };
   for (const rule of rules.redirects) {
@@ -665,14 +730,25 @@ export function matchRedirect(
     if (match === null) continue;
     let rest = fill(rule.target, match.pathname.groups);
     if (rule.target.origin === "") rest = rest.replace(/^[/\\]+/, "/");
-    if (query !== null) {
-      const hash = rest.indexOf("#");
-      const [before, fragment] = hash === -1 ? [rest, ""] : [rest.slice(0, hash), rest.slice(hash)];
-      rest = `${before}${before.includes("?") ? "&" : "?"}${query}${fragment}`;
-    }
     return { location: rule.target.origin + rest, status: rule.status };
   }
   return null;
+}
+
+/**
+ * Adds a request's query to a redirect's Location: after the Location's own query (joined with
+ * `&`), before its fragment.
+ *
+ * @param location The Location from the rule.
+ * @param query The request's query without `?`, or null.
+ * @returns The Location to send.
+ */
+export function withQuery(location: string, query: string | null): string {
+  if (query === null) return location;
+  const hash = location.indexOf("#");
+  const before = hash === -1 ? location : location.slice(0, hash);
+  const fragment = hash === -1 ? "" : location.slice(hash);
+  return `${before}${before.includes("?") ? "&" : "?"}${query}${fragment}`;
 }
 
 /**
@@ -707,11 +783,23 @@ export function headerEdits(
   path: string | null,
   status: number,
 ): FieldEdits[] | null {
+  const matching = path === null
+    ? rules.everyPathHeaders
+    : rules.headers.filter((rule) => rule.everyPath || rule.matches(path));
+  return editsFor(matching, status);
+}
+
+/**
+ * The edits of the header rules (already matched to the path) that apply to a status.
+ *
+ * @param rules Header rules whose glob matched, in rule order.
+ * @param status The response's status.
+ * @returns The edits, or null when none applies.
+ */
+export function editsFor(rules: readonly HeaderMatcher[], status: number): FieldEdits[] | null {
   let edits: FieldEdits[] | null = null;
-  for (const rule of path === null ? rules.everyPathHeaders : rules.headers) {
-    if (rule.statuses !== null && !rule.statuses.has(status)) continue;
-    if (path !== null && !rule.everyPath && !rule.matches(path)) continue;
-    (edits ??= []).push(rule.edits);
+  for (const rule of rules) {
+    if (rule.statuses === null || rule.statuses.has(status)) (edits ??= []).push(rule.edits);
   }
   return edits;
 }

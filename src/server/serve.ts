@@ -286,7 +286,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     errorPage: rules === null
       ? (status, errorOptions) => errorPage(context, status, errorOptions)
       : async (status, errorOptions) =>
-        withRuleHeaders(await errorPage(context, status, errorOptions), rules, null),
+        withRuleHeaders(await errorPage(context, status, errorOptions), rules.everyPathHeaders),
     protocol: options.protocol,
     accessLines: !options.quiet,
     connectionEvents: options.verbose,
@@ -399,7 +399,7 @@ function prepareRules(rules: Rules | null): CompiledRules | null {
     throw new TypeError(`Rule ${checked.at.join(".")} is refused: ${checked.reason}`);
   }
   // Where file names ignore case, so do the rules: /ASSETS/a.css is /assets/a.css there.
-  return compileRules(checked.rules, { ignoreCase: IS_WINDOWS });
+  return compileRules(checked.rules, { ignoreCase: IS_WINDOWS, windows: IS_WINDOWS });
 }
 
 /**
