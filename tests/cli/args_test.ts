@@ -252,3 +252,37 @@ Deno.test("parseCli() takes --compress and --precompressed, off by default, and 
   assert.deepEqual(serve(["--precompressed", "--cache-control", "no-transform"]).notices, []);
   assert.match(error(["--compress=yes"]), /compress/);
 });
+
+Deno.test("parseCli() -H/--header, repeatable: a header rule for every path each, in order", () => {
+  assert.deepEqual(serve([]).rules, { headers: [], redirects: [], rewrites: [] });
+  assert.deepEqual(
+    serve(["-H", "X-Frame-Options: DENY", "--header", "Cache-Control:no-cache", "-H=X-A: 1"])
+      .rules.headers,
+    [
+      { glob: "/**", set: { "X-Frame-Options": "DENY" } },
+      { glob: "/**", set: { "Cache-Control": "no-cache" } },
+      { glob: "/**", set: { "X-A": "1" } },
+    ],
+  );
+  // -h is still help: only -H is a header.
+  assert.equal(parseCli(["-h"]).kind, "help");
+});
+
+Deno.test("parseCli() refuses a bad -H in one line that quotes it", async (t) => {
+  const cases: [string[], RegExp][] = [
+    [["-H", "X-A 1"], /^-H "X-A 1": write it as 'Name: value'$/],
+    [["-H", "X-A: 1\r\nX-B: 2"], /^-H "X-A: 1\\r\\nX-B: 2": .*CR, LF or NUL/],
+    [["-H", "Content-Length: 5"], /Content-Length cannot be set/],
+    [["-H", "Connection: close"], /Connection cannot be set/],
+    [["-H", "X-A:"], /give a value/],
+    [["-H", "X-A: 1", "-H", "x-a: 2"], /names x-a twice/],
+    [["-H"], /--header needs a value/],
+  ];
+  for (const [args, message] of cases) {
+    await t.step(args.join(" "), () => {
+      const text = error(args);
+      assert.match(text, message);
+      assert.ok(!text.includes("\n") && !text.includes("\r"), "one line");
+    });
+  }
+});
