@@ -43,6 +43,9 @@ What is answered:
       --dotfiles allow|deny  Serve and list names starting with a dot     (default deny: 404)
       --cache-control V    Cache-Control value for file responses         (default none)
       --cors               Access-Control-Allow-Origin: * on every response
+  -H, --header 'N: V'      Set field N to V on every response, repeatable (not framing or
+                           hop-by-hop fields); per-path header rules, redirects and rewrites go
+                           in the config file
       --compress           br, zstd or gzip on the fly for text-like files of 512 B to 1 MiB
       --precompressed      Serve FILE.br, FILE.zst, FILE.gz beside FILE when not older than it
       --any-host           On loopback, answer any Host (behind a reverse proxy); otherwise only
@@ -68,6 +71,7 @@ Examples:
   sockserve -d ./site -p 9000                 serve ./site on port 9000
   sockserve -d ./site --host 0.0.0.0          the same for the whole local network
   sockserve -d ./site --workers auto          one serving isolate per CPU (Linux)
+  sockserve -H 'X-Frame-Options: DENY'        a field on every response
   sockserve cert --out ./dev-certs            make a certificate for localhost, then:
   sockserve -p 8443 --tls-cert ./dev-certs/cert.pem --tls-key ./dev-certs/key.pem
   deno task serve -d ./site                   the same from a clone of the repository

@@ -286,3 +286,8 @@ Deno.test("parseCli() refuses a bad -H in one line that quotes it", async (t) =>
     });
   }
 });
+
+Deno.test("--help names -H/--header", async () => {
+  const { HELP } = await import("../../src/cli/help.ts");
+  assert.match(HELP, /-H, --header 'N: V'/);
+});
