@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { LogRelay } from "../../src/log/relay.ts";
 import type { Rules } from "../../src/server/rules.ts";
 import { serve, type ServeOptions } from "../../src/server/serve.ts";
+import { makeCertificates } from "../fixtures/certificates.ts";
 import {
   exchange,
   get,
@@ -94,6 +95,21 @@ Deno.test("-H rules reach every serving isolate (--workers 2)", async () => {
   for (let i = 0; i < 20; i++) {
     assert.equal((await request(server.port, get("/t.txt"))).headers.get("x-test"), "yes", `#${i}`);
   }
+});
+
+Deno.test("-H also edits the plain port's 308 to HTTPS (--https-redirect-port)", async () => {
+  const certs = await makeCertificates();
+  await using server = await startServer({
+    root: await site(),
+    args: [
+      ...["--tls-cert", certs.cert, "--tls-key", certs.key, "--https-redirect-port", "0"],
+      ...["--quiet", "-H", "X-Test: yes"],
+    ],
+  });
+  const port = Number(/http:\/\/[^ ]*:(\d+)\/ redirects to HTTPS/.exec(server.stdout())![1]);
+  const moved = await request(port, get("/t.txt"));
+  assert.equal(moved.status, 308);
+  assert.equal(moved.headers.get("x-test"), "yes");
 });
 
 Deno.test("a bad -H stops sockserve before it listens: one line, exit code 2", async () => {
