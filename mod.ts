@@ -41,6 +41,16 @@ import { serve as serveWithOptions, type ServeSettings } from "./src/server/serv
 
 export type { Confinement, ServeSettings, TlsPair };
 export {
+  checkRules,
+  type HeaderRule,
+  type RedirectRule,
+  type RedirectStatus,
+  type RewriteRule,
+  type RulePath,
+  type Rules,
+  type RulesCheck,
+} from "./src/server/rules.ts";
+export {
   type CheckedPair,
   checkTlsPair,
   type PairCheck,

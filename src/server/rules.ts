@@ -71,8 +71,11 @@ export interface RewriteRule {
 
 /** Every rule of a server, in the order they apply. Plain data: it is posted to workers. */
 export interface Rules {
+  /** Header rules, `-H` first: a later rule sees what earlier ones left. */
   readonly headers: readonly HeaderRule[];
+  /** Redirects: the first whose `from` matches answers. */
   readonly redirects: readonly RedirectRule[];
+  /** Rewrites: the first whose `from` matches, once. */
   readonly rewrites: readonly RewriteRule[];
 }
 
