@@ -8,13 +8,23 @@ import { ClientError, get } from "./src/client/get.ts";
 import { parseCli, type ServeCommand } from "./src/cli/args.ts";
 import { GET_HELP } from "./src/client/args.ts";
 import { CERT_HELP } from "./src/cli/cert_args.ts";
-import { HELP } from "./src/cli/help.ts";
-import { chooseRoot, startServer, StartupError } from "./src/cli/startup.ts";
+import { CONFIG_HELP, HELP } from "./src/cli/help.ts";
+import { writeAll } from "./src/io/full_io.ts";
+import {
+  chooseRoot,
+  readableEnvironment,
+  readConfigFile,
+  startServer,
+  StartupError,
+} from "./src/cli/startup.ts";
 import { VERSION } from "./src/version.ts";
 
 /** Runs the command line and returns the process exit code. */
 async function main(args: readonly string[]): Promise<number> {
-  const command = parseCli(args);
+  const command = parseCli(args, navigator.hardwareConcurrency, {
+    env: readableEnvironment(),
+    readFile: readConfigFile,
+  });
   switch (command.kind) {
     case "help": {
       const choice = chooseRoot(parseCli([]) as ServeCommand);
@@ -32,6 +42,13 @@ async function main(args: readonly string[]): Promise<number> {
       const { runCert } = await import("./src/cli/cert.ts");
       return await runCert(command, chooseRoot(parseCli([]) as ServeCommand).root);
     }
+    case "config-help":
+      console.log(CONFIG_HELP);
+      return 0;
+    case "config-print":
+      for (const notice of command.notices) console.error(notice);
+      await writeAll(Deno.stdout, new TextEncoder().encode(command.text));
+      return 0;
     case "version":
       console.log(`sockserve ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`);
       return 0;

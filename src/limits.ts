@@ -200,6 +200,11 @@ export const DEV_LEAF_VALID_DAYS = 397;
 /** Days the `sockserve cert` development CA is valid: trusted once, for years. */
 export const DEV_CA_VALID_DAYS = 10 * 365;
 
+// ── Settings (src/cli/config.ts, startup.ts) ─────────────────────────────────────────────────
+
+/** Largest config file read: a long rule list is a few KiB; more is not a config file → exit 2. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
 // ── Logs (src/log/) ──────────────────────────────────────────────────────────────────────────
 
 /** Milliseconds between log flushes: rows reach disk quickly without a write per response. */

@@ -20,6 +20,8 @@ Usage:
   sockserve get [host] [port] [path] | get URL        (see: sockserve get --help)
   sockserve cert --out DIR                            a development CA and certificate
                                                       (see: sockserve cert --help)
+  sockserve config --print [options]                  the settings in use, and where each
+                                                      came from (see: sockserve config --help)
 
 Where and what:
   -p, --port N             Port to listen on, 0-65535; 0 picks a free one; a bare number is the
@@ -29,6 +31,9 @@ Where and what:
                            0.0.0.0 (IPv4) or :: (IPv6 and IPv4) expose it to the network
                                                                           (default ${DEFAULT_HOST})
       --log-dir DIR        Folder for HTTPResponses.txt and SocketOutput.csv  (default ${DEFAULT_LOG_DIR})
+      --config FILE        Read settings from a TOML file (keys are the long option names, plus
+                           [[headers]], [[redirects]], [[rewrites]]); the command line wins over
+                           SOCKSERVE_* variables, which win over the file
 
 HTTPS:
       --tls-cert FILE      Serve HTTPS with this PEM certificate (chain: leaf first) ...
@@ -82,6 +87,23 @@ Deno permissions:
 
 Environment:
   NO_COLOR                 No colour in access lines (colour is used only on a terminal)
+  SOCKSERVE_CONFIG         The config file when --config is not given
+  SOCKSERVE_<OPTION>       Any option: SOCKSERVE_PORT=9000, SOCKSERVE_TLS_CERT=cert.pem,
+                           SOCKSERVE_COMPRESS=true; repeatable ones take one value per line
+                           (SOCKSERVE_HOST also takes commas)
 
 Logs are appended in the log dir. SIGHUP reloads the certificate. Ctrl+C or SIGTERM stops: in-flight responses finish (at most
 5 s) and the logs are flushed first. Exit codes: 0 stopped, 1 cannot listen, 2 bad usage.`;
+
+/** The help text printed by `sockserve config --help`. */
+export const CONFIG_HELP = `sockserve config --print [options]
+
+Prints the settings sockserve would serve with, as a TOML file, each line saying where its value
+came from: the command line, a SOCKSERVE_* variable, the config file (FILE:LINE:COL) or the
+default. Takes every option of sockserve serve, so a command line can be checked before it runs:
+
+  sockserve config --print --config sockserve.toml -p 9002
+
+Precedence: command line > environment (SOCKSERVE_*) > config file (--config FILE or
+SOCKSERVE_CONFIG) > defaults. A repeatable option (--host, -H, --auth) set in a higher place
+replaces the lower place's list. Bad settings exit 2 with one line: FILE:LINE:COL key: reason.`;

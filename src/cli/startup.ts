@@ -7,8 +7,9 @@
 
 import { bracketHost, isLoopbackAddress } from "../http/authority.ts";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_MAX_CONNECTIONS, FD_RESERVE } from "../limits.ts";
-import { DEFAULT_ROOT, formatServerUrl, type ServeCommand } from "./args.ts";
+import { DEFAULT_MAX_CONNECTIONS, FD_RESERVE, MAX_CONFIG_FILE_BYTES } from "../limits.ts";
+import { DEFAULT_ROOT, formatServerUrl, SERVE_OPTION_NAMES, type ServeCommand } from "./args.ts";
+import { ENV_PREFIX, envVariable } from "./config.ts";
 import { bindPlan } from "../server/listeners.ts";
 import { relativeInside } from "../server/resolver.ts";
 import { type CheckedPair, expiryWarning, readTlsPair } from "../server/tls.ts";
@@ -75,6 +76,68 @@ export function chooseRoot(command: Pick<ServeCommand, "root" | "rootGiven">): R
     root: BUNDLED_ROOT,
     reason: "the default site bundled with sockserve; there is no ./www here",
   };
+}
+
+/**
+ * The `SOCKSERVE_*` variables this process may read, without a permission prompt: all of them
+ * with `--allow-env`, else each option's variable that `--allow-env=…` names.
+ *
+ * @returns The variables and their values.
+ */
+export function readableEnvironment(): Record<string, string> {
+  if (Deno.permissions.querySync({ name: "env" }).state === "granted") {
+    return Object.fromEntries(
+      Object.entries(Deno.env.toObject()).filter(([name]) => name.startsWith(ENV_PREFIX)),
+    );
+  }
+  const env: Record<string, string> = {};
+  for (const variable of ["SOCKSERVE_CONFIG", ...SERVE_OPTION_NAMES.map(envVariable)]) {
+    if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") continue;
+    const value = Deno.env.get(variable);
+    if (value !== undefined) env[variable] = value;
+  }
+  return env;
+}
+
+/**
+ * Reads a config file named by `--config` or `SOCKSERVE_CONFIG`, after asking Deno (never a
+ * prompt), with its size bounded.
+ *
+ * @param path The file.
+ * @returns Its text.
+ * @throws Error saying why it cannot be read, in words for one line.
+ */
+export function readConfigFile(path: string): string {
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
+    throw new Error(`read access is not granted: add --allow-read=${path}`);
+  }
+  let file;
+  try {
+    file = Deno.openSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new Error("no such file");
+    if (error instanceof Deno.errors.PermissionDenied) throw new Error("permission denied");
+    throw error;
+  }
+  try {
+    if (!file.statSync().isFile) throw new Error("not a file");
+    const buffer = new Uint8Array(MAX_CONFIG_FILE_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const n = file.readSync(buffer.subarray(length));
+      if (n === null) break;
+      length += n;
+    }
+    if (length > MAX_CONFIG_FILE_BYTES) {
+      throw new Error(`larger than ${MAX_CONFIG_FILE_BYTES / 1024} KiB`);
+    }
+    return new TextDecoder("utf-8", { fatal: true }).decode(buffer.subarray(0, length));
+  } catch (error) {
+    if (error instanceof TypeError) throw new Error("not UTF-8 text");
+    throw error;
+  } finally {
+    file.close();
+  }
 }
 
 /**
