@@ -9,6 +9,8 @@ import { hasNoTransform } from "../http/content_coding.ts";
 import { parseArgs } from "node:util";
 import { type GetCommand, parseGetArgs } from "../client/args.ts";
 import { type CertParse, parseCertArgs } from "./cert_args.ts";
+import { parseAuthValue } from "./htpasswd.ts";
+import type { AuthUser } from "../server/auth.ts";
 import {
   DEFAULT_HOST,
   DEFAULT_LOG_DIR,
@@ -57,6 +59,7 @@ export interface ServeCommand extends
       | "tls"
       | "httpsRedirectPort"
       | "hstsMaxAgeS"
+      | "auth"
     >
   > {
   readonly kind: "serve";
@@ -78,6 +81,12 @@ export interface ServeCommand extends
   readonly workers: number;
   /** Open connections at most, all isolates together (`--max-connections`); null: from the fd limit. */
   readonly maxConnections: number | null;
+  /** Users given with `--auth USER:HASH`. */
+  readonly authUsers: readonly AuthUser[];
+  /** The htpasswd file (`--auth-file`), read at startup, or null. */
+  readonly authFile: string | null;
+  /** The realm of the Basic challenge (`--auth-realm`). */
+  readonly authRealm: string;
   /** Whether the port was given (the registered-port notice is only for a chosen port). */
   readonly portGiven: boolean;
   /** Whether `--root` was given (else the default root is in use). */
@@ -119,6 +128,9 @@ const SERVE_OPTIONS = {
   "any-host": { type: "boolean" },
   compress: { type: "boolean" },
   precompressed: { type: "boolean" },
+  auth: { type: "string", multiple: true },
+  "auth-file": { type: "string" },
+  "auth-realm": { type: "string" },
   workers: { type: "string" },
   "max-connections": { type: "string" },
   quiet: { type: "boolean", short: "q" },
@@ -212,6 +224,8 @@ export function parseCli(
   }
   const https = parseHttps(values, port);
   if ("kind" in https) return https;
+  const auth = parseAuth(values);
+  if ("kind" in auth) return auth;
 
   const headerTimeoutS = parseSeconds(values["header-timeout"], DEFAULT_HEADER_TIMEOUT_S);
   if (headerTimeoutS === null) {
@@ -289,6 +303,7 @@ export function parseCli(
     root,
     hosts,
     ...https,
+    ...auth,
     logDir,
     headerTimeoutS,
     bodyTimeoutS,
@@ -367,6 +382,45 @@ function parseHttps(
     hstsMaxAgeS = Number(hstsText);
   }
   return { tlsCert, tlsKey, httpsRedirectPort, hstsMaxAgeS };
+}
+
+/** The realm a Basic challenge names without `--auth-realm`. */
+export const DEFAULT_AUTH_REALM = "sockserve";
+
+/** The authentication part of a serve command. */
+type AuthOptions = Pick<ServeCommand, "authUsers" | "authFile" | "authRealm">;
+
+/**
+ * Validates `--auth` (repeatable), `--auth-file` and `--auth-realm`; the file is read at
+ * startup. A password where a hash belongs is refused without being echoed.
+ */
+function parseAuth(
+  values: {
+    readonly auth?: readonly string[];
+    readonly "auth-file"?: string;
+    readonly "auth-realm"?: string;
+  },
+): AuthOptions | UsageError {
+  const authUsers: AuthUser[] = [];
+  for (const value of values.auth ?? []) {
+    const user = parseAuthValue(value);
+    if ("kind" in user) return fail(user.message);
+    if (authUsers.some((u) => u.user === user.user)) {
+      return fail(`--auth names "${user.user}" twice; give each user once`);
+    }
+    authUsers.push(user);
+  }
+  const authFile = values["auth-file"] ?? null;
+  if (authFile === "") return fail("--auth-file must name a file");
+  const realm = values["auth-realm"];
+  if (realm !== undefined && authUsers.length === 0 && authFile === null) {
+    return fail("--auth-realm needs --auth or --auth-file");
+  }
+  // A quoted-string may hold only visible ASCII here (RFC 9110 §5.6.4), and no line break.
+  if (realm !== undefined && !/^[\x20-\x7e]+$/.test(realm)) {
+    return fail(`--auth-realm must be non-empty printable ASCII, got "${realm}"`);
+  }
+  return { authUsers, authFile, authRealm: realm ?? DEFAULT_AUTH_REALM };
 }
 
 /**
