@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { type GetCommand, parseGetArgs } from "../client/args.ts";
 import { type CertParse, parseCertArgs } from "./cert_args.ts";
 import { parseAuthValue } from "./htpasswd.ts";
+import { type HashPasswordParse, parseHashPasswordArgs } from "./hash_password.ts";
 import type { AuthUser } from "../server/auth.ts";
 import {
   DEFAULT_HOST,
@@ -101,6 +102,7 @@ export type Command =
   | GetCommand
   | { readonly kind: "get-help" }
   | Exclude<CertParse, UsageError>
+  | Exclude<HashPasswordParse, UsageError>
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | UsageError;
@@ -171,6 +173,7 @@ export function parseCli(
   const rest = args[0] === "--" ? args.slice(1) : args;
   if (rest[0] === "get") return parseGetArgs(rest.slice(1));
   if (rest[0] === "cert") return parseCertArgs(rest.slice(1));
+  if (rest[0] === "hash-password") return parseHashPasswordArgs(rest.slice(1));
   const normalized = normalizeArgs(rest, SERVE_OPTIONS, SEED_ALIASES, "--help", {
     hsts: String(DEFAULT_HSTS_MAX_AGE_S),
   });
