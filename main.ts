@@ -1,5 +1,6 @@
 /**
- * sockserve's entry point: `Deno.args` → command → serve or get (or help, version); nothing else.
+ * sockserve's entry point: `Deno.args` → command → serve, get, cert or hash-password (or help,
+ * version); nothing else.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import {
   startServer,
   StartupError,
 } from "./src/cli/startup.ts";
+import { HASH_PASSWORD_HELP, runHashPassword } from "./src/cli/hash_password.ts";
 import { VERSION } from "./src/version.ts";
 
 /** Runs the command line and returns the process exit code. */
@@ -49,6 +51,11 @@ async function main(args: readonly string[]): Promise<number> {
       for (const notice of command.notices) console.error(notice);
       await writeAll(Deno.stdout, new TextEncoder().encode(command.text));
       return 0;
+    case "hash-password-help":
+      console.log(HASH_PASSWORD_HELP);
+      return 0;
+    case "hash-password":
+      return await runHashPassword({ stdin: Deno.stdin, stdout: Deno.stdout, stderr: Deno.stderr });
     case "version":
       console.log(`sockserve ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`);
       return 0;

@@ -9,6 +9,9 @@ import { hasNoTransform } from "../http/content_coding.ts";
 import { parseArgs } from "node:util";
 import { type GetCommand, parseGetArgs } from "../client/args.ts";
 import { type CertParse, parseCertArgs } from "./cert_args.ts";
+import { parseAuthValue } from "./htpasswd.ts";
+import { type HashPasswordParse, parseHashPasswordArgs } from "./hash_password.ts";
+import type { AuthUser } from "../server/auth.ts";
 import {
   type ConfigFile,
   formatSettings,
@@ -68,6 +71,7 @@ export interface ServeCommand extends
       | "tls"
       | "httpsRedirectPort"
       | "hstsMaxAgeS"
+      | "auth"
     >
   > {
   readonly kind: "serve";
@@ -89,6 +93,12 @@ export interface ServeCommand extends
   readonly workers: number;
   /** Open connections at most, all isolates together (`--max-connections`); null: from the fd limit. */
   readonly maxConnections: number | null;
+  /** Users given with `--auth USER:HASH`. */
+  readonly authUsers: readonly AuthUser[];
+  /** The htpasswd file (`--auth-file`), read at startup, or null. */
+  readonly authFile: string | null;
+  /** The realm of the Basic challenge (`--auth-realm`). */
+  readonly authRealm: string;
   /** Whether the port was given (the registered-port notice is only for a chosen port). */
   readonly portGiven: boolean;
   /** Whether `--root` was given (else the default root is in use). */
@@ -105,6 +115,7 @@ export type Command =
   | Exclude<CertParse, UsageError>
   | { readonly kind: "config-print"; readonly text: string; readonly notices: readonly string[] }
   | { readonly kind: "config-help" }
+  | Exclude<HashPasswordParse, UsageError>
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | UsageError;
@@ -133,6 +144,9 @@ const SERVE_OPTIONS = {
   "any-host": { type: "boolean" },
   compress: { type: "boolean" },
   precompressed: { type: "boolean" },
+  auth: { type: "string", multiple: true },
+  "auth-file": { type: "string" },
+  "auth-realm": { type: "string" },
   workers: { type: "string" },
   "max-connections": { type: "string" },
   quiet: { type: "boolean", short: "q" },
@@ -186,6 +200,7 @@ export function parseCli(
   const rest = args[0] === "--" ? args.slice(1) : args;
   if (rest[0] === "get") return parseGetArgs(rest.slice(1));
   if (rest[0] === "cert") return parseCertArgs(rest.slice(1));
+  if (rest[0] === "hash-password") return parseHashPasswordArgs(rest.slice(1));
   if (rest[0] === "config") return parseConfigCommand(rest.slice(1), cpuCount, sources);
   const settings = gatherSettings(rest, sources);
   if (!("layer" in settings)) return settings;
@@ -390,6 +405,8 @@ function validateServe(values: ServeValues, cpuCount: number): ServeCommand | Op
   }
   const https = parseHttps(values, port);
   if ("kind" in https) return https;
+  const auth = parseAuth(values);
+  if ("kind" in auth) return auth;
 
   const headerTimeoutS = parseSeconds(values["header-timeout"], DEFAULT_HEADER_TIMEOUT_S);
   if (headerTimeoutS === null) {
@@ -475,6 +492,7 @@ function validateServe(values: ServeValues, cpuCount: number): ServeCommand | Op
     root,
     hosts,
     ...https,
+    ...auth,
     logDir,
     headerTimeoutS,
     bodyTimeoutS,
@@ -563,6 +581,45 @@ function parseHttps(
     hstsMaxAgeS = Number(hstsText);
   }
   return { tlsCert, tlsKey, httpsRedirectPort, hstsMaxAgeS };
+}
+
+/** The realm a Basic challenge names without `--auth-realm`. */
+export const DEFAULT_AUTH_REALM = "sockserve";
+
+/** The authentication part of a serve command. */
+type AuthOptions = Pick<ServeCommand, "authUsers" | "authFile" | "authRealm">;
+
+/**
+ * Validates `--auth` (repeatable), `--auth-file` and `--auth-realm`; the file is read at
+ * startup. A password where a hash belongs is refused without being echoed.
+ */
+function parseAuth(
+  values: {
+    readonly auth?: readonly string[];
+    readonly "auth-file"?: string;
+    readonly "auth-realm"?: string;
+  },
+): AuthOptions | OptionError {
+  const authUsers: AuthUser[] = [];
+  for (const value of values.auth ?? []) {
+    const user = parseAuthValue(value);
+    if ("kind" in user) return failOn("auth", user.message);
+    if (authUsers.some((u) => u.user === user.user)) {
+      return failOn("auth", `--auth names "${user.user}" twice; give each user once`);
+    }
+    authUsers.push(user);
+  }
+  const authFile = values["auth-file"] ?? null;
+  if (authFile === "") return failOn("auth-file", "--auth-file must name a file");
+  const realm = values["auth-realm"];
+  if (realm !== undefined && authUsers.length === 0 && authFile === null) {
+    return failOn("auth-realm", "--auth-realm needs --auth or --auth-file");
+  }
+  // A quoted-string may hold only visible ASCII here (RFC 9110 §5.6.4), and no line break.
+  if (realm !== undefined && !/^[\x20-\x7e]+$/.test(realm)) {
+    return failOn("auth-realm", `--auth-realm must be non-empty printable ASCII, got "${realm}"`);
+  }
+  return { authUsers, authFile, authRealm: realm ?? DEFAULT_AUTH_REALM };
 }
 
 /**

@@ -10,7 +10,13 @@ import {
   DEFAULT_IDLE_TIMEOUT_S,
 } from "../limits.ts";
 import { VERSION } from "../version.ts";
-import { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./args.ts";
+import {
+  DEFAULT_AUTH_REALM,
+  DEFAULT_HOST,
+  DEFAULT_LOG_DIR,
+  DEFAULT_PORT,
+  DEFAULT_ROOT,
+} from "./args.ts";
 
 /** The help text printed by `--help`. */
 export const HELP = `sockserve ${VERSION}: serve a folder over HTTP/1.1, logging every response.
@@ -22,6 +28,8 @@ Usage:
                                                       (see: sockserve cert --help)
   sockserve config --print [options]                  the settings in use, and where each
                                                       came from (see: sockserve config --help)
+  sockserve hash-password                             the bcrypt hash of a password on stdin
+                                                      (see: sockserve hash-password --help)
 
 Where and what:
   -p, --port N             Port to listen on, 0-65535; 0 picks a free one; a bare number is the
@@ -55,6 +63,14 @@ What is answered:
       --allow-stop         Let GET /STOP from this machine stop the server (not with --any-host)
       --protocol 1.0|1.1   1.0 closes every connection after one response  (default 1.1)
 
+Authentication (HTTP Basic; use HTTPS beyond this machine):
+      --auth USER:HASH     Let USER in with the password of this bcrypt hash; repeatable. Never
+                           a password: make the hash with  printf '%s' 'PASSWORD' | sockserve
+                           hash-password  and quote it: --auth 'alice:$2b$10$...'
+      --auth-file FILE     Users from an htpasswd file of bcrypt hashes (htpasswd -B), outside
+                           the root
+      --auth-realm NAME    The realm browsers show in their login prompt  (default ${DEFAULT_AUTH_REALM})
+
 Limits:
       --header-timeout S   Seconds to receive a request head, else 408     (default ${DEFAULT_HEADER_TIMEOUT_S})
       --body-timeout S     Seconds to receive a request body, else close   (default: header timeout)
@@ -75,6 +91,7 @@ Examples:
   sockserve -d ./site --workers auto          one serving isolate per CPU (Linux)
   sockserve cert --out ./dev-certs            make a certificate for localhost, then:
   sockserve -p 8443 --tls-cert ./dev-certs/cert.pem --tls-key ./dev-certs/key.pem
+  sockserve --auth-file ./users.htpasswd      ask for a user name and password
   deno task serve -d ./site                   the same from a clone of the repository
   ./sockserve-locked-x86_64-unknown-linux-gnu a locked binary: root and log dir built in
 

@@ -14,6 +14,7 @@ export const REASON_PHRASES = {
   304: "Not Modified",
   308: "Permanent Redirect",
   400: "Bad Request",
+  401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
@@ -39,6 +40,7 @@ export type Status = keyof typeof REASON_PHRASES;
 export type ErrorStatus = Extract<
   Status,
   | 400
+  | 401
   | 403
   | 404
   | 405

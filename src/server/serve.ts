@@ -37,6 +37,8 @@ import type { Root } from "./resolver.ts";
 import { Listeners, type TlsPair } from "./listeners.ts";
 import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
 import { hasAllPermissions } from "../platform.ts";
+import { type AuthSettings, PasswordGate } from "./auth.ts";
+import { formatBasicChallenge } from "../http/basic_auth.ts";
 import {
   type AnswerContext,
   answerHttpsRedirect,
@@ -113,6 +115,11 @@ export interface ServeSettings {
    * when it is not older than `FILE`. @default false
    */
   readonly precompressed?: boolean;
+  /**
+   * Ask for HTTP Basic credentials (RFC 7617) before anything else but the Host policy: users
+   * with bcrypt hashes, and the realm. @default null
+   */
+  readonly auth?: AuthSettings | null;
 }
 
 /**
@@ -250,6 +257,12 @@ export async function serve(options: ServeOptions): Promise<Server> {
     cors: options.cors ?? false,
     cache,
     coding: codingSettings(options),
+    auth: options.auth
+      ? {
+        gate: new PasswordGate(options.auth.users),
+        challenge: formatBasicChallenge(options.auth.realm),
+      }
+      : null,
     requestStop: options.requestStop ?? (() => void stop()),
     localHostsOnly: !options.anyHost &&
       hosts.every((host) => isLoopbackAddress(host) || host === "localhost"),
