@@ -1,5 +1,6 @@
 /**
- * sockserve's entry point: `Deno.args` → command → serve or get (or help, version); nothing else.
+ * sockserve's entry point: `Deno.args` → command → serve, get, cert or hash-password (or help,
+ * version); nothing else.
  *
  * @module
  */
@@ -8,13 +9,24 @@ import { ClientError, get } from "./src/client/get.ts";
 import { parseCli, type ServeCommand } from "./src/cli/args.ts";
 import { GET_HELP } from "./src/client/args.ts";
 import { CERT_HELP } from "./src/cli/cert_args.ts";
-import { HELP } from "./src/cli/help.ts";
-import { chooseRoot, startServer, StartupError } from "./src/cli/startup.ts";
+import { CONFIG_HELP, HELP } from "./src/cli/help.ts";
+import { writeAll } from "./src/io/full_io.ts";
+import {
+  chooseRoot,
+  readableEnvironment,
+  readConfigFile,
+  startServer,
+  StartupError,
+} from "./src/cli/startup.ts";
+import { HASH_PASSWORD_HELP, runHashPassword } from "./src/cli/hash_password.ts";
 import { VERSION } from "./src/version.ts";
 
 /** Runs the command line and returns the process exit code. */
 async function main(args: readonly string[]): Promise<number> {
-  const command = parseCli(args);
+  const command = parseCli(args, navigator.hardwareConcurrency, {
+    env: readableEnvironment(),
+    readFile: readConfigFile,
+  });
   switch (command.kind) {
     case "help": {
       const choice = chooseRoot(parseCli([]) as ServeCommand);
@@ -32,6 +44,18 @@ async function main(args: readonly string[]): Promise<number> {
       const { runCert } = await import("./src/cli/cert.ts");
       return await runCert(command, chooseRoot(parseCli([]) as ServeCommand).root);
     }
+    case "config-help":
+      console.log(CONFIG_HELP);
+      return 0;
+    case "config-print":
+      for (const notice of command.notices) console.error(notice);
+      await writeAll(Deno.stdout, new TextEncoder().encode(command.text));
+      return 0;
+    case "hash-password-help":
+      console.log(HASH_PASSWORD_HELP);
+      return 0;
+    case "hash-password":
+      return await runHashPassword({ stdin: Deno.stdin, stdout: Deno.stdout, stderr: Deno.stderr });
     case "version":
       console.log(`sockserve ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`);
       return 0;

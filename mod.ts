@@ -40,6 +40,7 @@ import type { Confinement } from "./src/server/opener.ts";
 import { serve as serveWithOptions, type ServeSettings } from "./src/server/serve.ts";
 
 export type { Confinement, ServeSettings, TlsPair };
+export type { AuthSettings, AuthUser } from "./src/server/auth.ts";
 export {
   checkRules,
   type HeaderRule,

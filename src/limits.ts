@@ -214,6 +214,37 @@ export const DEV_LEAF_VALID_DAYS = 397;
 /** Days the `sockserve cert` development CA is valid: trusted once, for years. */
 export const DEV_CA_VALID_DAYS = 10 * 365;
 
+// ── Settings (src/cli/config.ts, startup.ts) ─────────────────────────────────────────────────
+
+/** Largest config file read: a long rule list is a few KiB; more is not a config file → exit 2. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+// ── Authentication (src/server/auth.ts, src/cli/htpasswd.ts, hash_password.ts) ─────────────
+
+/** bcrypt cost of `sockserve hash-password`: OWASP's minimum; pure-JS bcrypt takes ~0.1 s at it. */
+export const BCRYPT_COST = 10;
+
+/** Lowest bcrypt cost accepted: bcrypt's own minimum (`htpasswd -B` defaults to 5) → exit 2. */
+export const MIN_BCRYPT_COST = 4;
+
+/** Highest bcrypt cost accepted: each step doubles the time; 14 is ~2 s in pure JS → exit 2. */
+export const MAX_BCRYPT_COST = 14;
+
+/**
+ * Distinct password checks (bcrypt) running at once per isolate: each holds the event loop for
+ * slices of up to 100 ms, so a flood of wrong passwords must not take all of it → 503.
+ */
+export const MAX_CONCURRENT_PASSWORD_CHECKS = 4;
+
+/** Successful checks remembered per isolate (one per user): later requests skip bcrypt. */
+export const MAX_REMEMBERED_LOGINS = 1024;
+
+/** Largest `--auth-file` read: a line per user is ~70 bytes, so 1 MiB is ~15,000 users → exit 2. */
+export const MAX_AUTH_FILE_BYTES = 1024 * 1024;
+
+/** Longest password `hash-password` takes: bcrypt ignores bytes past 72 → exit 2. */
+export const MAX_PASSWORD_BYTES = 72;
+
 // ── Logs (src/log/) ──────────────────────────────────────────────────────────────────────────
 
 /** Milliseconds between log flushes: rows reach disk quickly without a write per response. */

@@ -9,6 +9,20 @@ import { hasNoTransform } from "../http/content_coding.ts";
 import { parseArgs } from "node:util";
 import { type GetCommand, parseGetArgs } from "../client/args.ts";
 import { type CertParse, parseCertArgs } from "./cert_args.ts";
+import { parseAuthValue } from "./htpasswd.ts";
+import { type HashPasswordParse, parseHashPasswordArgs } from "./hash_password.ts";
+import type { AuthUser } from "../server/auth.ts";
+import {
+  type ConfigFile,
+  formatSettings,
+  type Layer,
+  mergeLayers,
+  type OptionValue,
+  type Origin,
+  originText,
+  readConfigText,
+  readEnvironment,
+} from "./config.ts";
 import {
   DEFAULT_HOST,
   DEFAULT_LOG_DIR,
@@ -58,6 +72,7 @@ export interface ServeCommand extends
       | "tls"
       | "httpsRedirectPort"
       | "hstsMaxAgeS"
+      | "auth"
       | "rules"
     >
   > {
@@ -80,6 +95,12 @@ export interface ServeCommand extends
   readonly workers: number;
   /** Open connections at most, all isolates together (`--max-connections`); null: from the fd limit. */
   readonly maxConnections: number | null;
+  /** Users given with `--auth USER:HASH`. */
+  readonly authUsers: readonly AuthUser[];
+  /** The htpasswd file (`--auth-file`), read at startup, or null. */
+  readonly authFile: string | null;
+  /** The realm of the Basic challenge (`--auth-realm`). */
+  readonly authRealm: string;
   /** Whether the port was given (the registered-port notice is only for a chosen port). */
   readonly portGiven: boolean;
   /** Whether `--root` was given (else the default root is in use). */
@@ -99,6 +120,9 @@ export type Command =
   | GetCommand
   | { readonly kind: "get-help" }
   | Exclude<CertParse, UsageError>
+  | { readonly kind: "config-print"; readonly text: string; readonly notices: readonly string[] }
+  | { readonly kind: "config-help" }
+  | Exclude<HashPasswordParse, UsageError>
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | UsageError;
@@ -114,6 +138,7 @@ const SERVE_OPTIONS = {
   "https-redirect-port": { type: "string" },
   hsts: { type: "string" },
   "log-dir": { type: "string" },
+  config: { type: "string" },
   "header-timeout": { type: "string" },
   "body-timeout": { type: "string" },
   "idle-timeout": { type: "string" },
@@ -126,6 +151,9 @@ const SERVE_OPTIONS = {
   "any-host": { type: "boolean" },
   compress: { type: "boolean" },
   precompressed: { type: "boolean" },
+  auth: { type: "string", multiple: true },
+  "auth-file": { type: "string" },
+  "auth-realm": { type: "string" },
   workers: { type: "string" },
   "max-connections": { type: "string" },
   header: { type: "string", short: "H", multiple: true },
@@ -134,6 +162,9 @@ const SERVE_OPTIONS = {
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
+
+/** The long names of every option of `sockserve [serve]`. */
+export const SERVE_OPTION_NAMES: readonly string[] = Object.keys(SERVE_OPTIONS);
 
 /**
  * The spellings of the programs sockserve grew from (`server.py -document_root DIR -port N`):
@@ -148,11 +179,20 @@ const SEED_ALIASES: Readonly<Record<string, string>> = {
   "-host": "host",
 };
 
+/** Where settings other than argv come from; the caller does the I/O. */
+export interface CliSources {
+  /** The `SOCKSERVE_*` variables sockserve may read (others are ignored). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Reads a config file's text; throws an Error whose message says why it cannot. */
+  readonly readFile?: (path: string) => string;
+}
+
 /**
- * Parses and validates the command line.
+ * Parses and validates the command line, with the config file and the environment under it.
  *
  * @param args `Deno.args`.
  * @param cpuCount What `--workers auto` means.
+ * @param sources The environment and the config file reader (none: argv alone).
  * @returns The command, or an error with its one-line message and exit code 2.
  * @example
  * ```ts
@@ -162,28 +202,116 @@ const SEED_ALIASES: Readonly<Record<string, string>> = {
 export function parseCli(
   args: readonly string[],
   cpuCount: number = navigator.hardwareConcurrency,
+  sources: CliSources = {},
 ): Command {
   // `deno task serve -- -p 9000` passes the "--" on (npm habit): it separates nothing here.
   const rest = args[0] === "--" ? args.slice(1) : args;
   if (rest[0] === "get") return parseGetArgs(rest.slice(1));
   if (rest[0] === "cert") return parseCertArgs(rest.slice(1));
-  const normalized = normalizeArgs(rest, SERVE_OPTIONS, SEED_ALIASES, "--help", {
+  if (rest[0] === "hash-password") return parseHashPasswordArgs(rest.slice(1));
+  if (rest[0] === "config") return parseConfigCommand(rest.slice(1), cpuCount, sources);
+  const settings = gatherSettings(rest, sources);
+  if (!("layer" in settings)) return settings;
+  return validateSettings(settings, cpuCount);
+}
+
+/** Settings from every source, merged, before validation. */
+interface Settings {
+  readonly layer: Layer;
+  readonly file: ConfigFile | null;
+  readonly configPath: string | null;
+  readonly notices: readonly string[];
+}
+
+/**
+ * `sockserve config --print [options]`: the settings the same options would serve with, and
+ * where each came from.
+ */
+function parseConfigCommand(
+  args: readonly string[],
+  cpuCount: number,
+  sources: CliSources,
+): Command {
+  const print = args.indexOf("--print");
+  if (args.includes("--help") || args.includes("-h")) return { kind: "config-help" };
+  if (print === -1) return fail("sockserve config needs --print (see sockserve config --help)");
+  const settings = gatherSettings(args.filter((_, i) => i !== print), sources);
+  if (!("layer" in settings)) return settings.kind === "error" ? settings : { kind: "config-help" };
+  const command = validateSettings(settings, cpuCount);
+  if (command.kind === "error") return command;
+  const shown = Object.keys(SERVE_OPTIONS).filter((o) => !NOT_SETTINGS.has(o)).map((option) => {
+    const value = settings.layer.values[option];
+    const shownValue = option === "auth" && Array.isArray(value) ? value.map(hideHash) : value;
+    return value === undefined
+      ? { option, value: DEFAULT_VALUES[option] ?? null, origin: "default" as const }
+      : { option, value: shownValue as OptionValue, origin: settings.layer.origins[option] };
+  });
+  const file = settings.file;
+  return {
+    kind: "config-print",
+    text: formatSettings(shown, file?.tables ?? {}, settings.configPath),
+    notices: command.notices,
+  };
+}
+
+/** Options that are not settings (what to do, not how to serve). */
+const NOT_SETTINGS = new Set(["help", "version", "config", "document-root"]);
+
+/** A bcrypt hash is not a password, but it need not be shown either: `user:<hash>`. */
+function hideHash(entry: string): string {
+  const colon = entry.indexOf(":");
+  return colon === -1 ? entry : `${entry.slice(0, colon)}:<hash>`;
+}
+
+/** What each option is when nothing sets it, as `config --print` shows it. */
+const DEFAULT_VALUES: Readonly<Record<string, OptionValue>> = {
+  port: String(DEFAULT_PORT),
+  root: DEFAULT_ROOT,
+  host: [DEFAULT_HOST],
+  "log-dir": DEFAULT_LOG_DIR,
+  "header-timeout": String(DEFAULT_HEADER_TIMEOUT_S),
+  "idle-timeout": String(DEFAULT_IDLE_TIMEOUT_S),
+  protocol: "1.1",
+  dotfiles: "deny",
+  workers: "1",
+  "allow-stop": false,
+  listing: false,
+  cors: false,
+  "any-host": false,
+  compress: false,
+  precompressed: false,
+  quiet: false,
+  verbose: false,
+};
+
+/** Parses argv as parseArgs sees it (the type of its values is the type every layer fills). */
+function parseServeArgs(args: string[]) {
+  return parseArgs({ args, allowPositionals: true, strict: true, options: SERVE_OPTIONS });
+}
+
+/** Option values of `sockserve serve`, from any layer. */
+type ServeValues = ReturnType<typeof parseServeArgs>["values"];
+
+/**
+ * Reads argv, then the config file (`--config`, else `SOCKSERVE_CONFIG`) and the environment,
+ * and merges them: command line > environment > file.
+ */
+function gatherSettings(
+  args: readonly string[],
+  sources: CliSources,
+): Settings | UsageError | { readonly kind: "help" } | { readonly kind: "version" } {
+  const normalized = normalizeArgs(args, SERVE_OPTIONS, SEED_ALIASES, "--help", {
     hsts: String(DEFAULT_HSTS_MAX_AGE_S),
   });
   if (!Array.isArray(normalized)) return normalized;
   let parsed;
   try {
-    parsed = parseArgs({
-      args: normalized,
-      allowPositionals: true,
-      strict: true,
-      options: SERVE_OPTIONS,
-    });
+    parsed = parseServeArgs(normalized);
   } catch (error) {
     // normalizeArgs has caught what parseArgs would word confusingly; this is a safety net.
     return fail(`${(error as Error).message.split("\n")[0]} (see --help)`);
   }
-  const { values } = parsed;
+  const values: Record<string, OptionValue> = { ...parsed.values };
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
 
@@ -195,10 +323,75 @@ export function parseCli(
   if (positionals.length === 1 && values.port !== undefined) {
     return fail("Give the port once: as -p N or as a bare number, not both");
   }
-  const portGiven = positionals.length === 1 || values.port !== undefined;
-  const portText = positionals[0] ?? values.port ?? String(DEFAULT_PORT);
+  if (positionals.length === 1) values.port = positionals[0];
+  const argv: Layer = {
+    values,
+    origins: Object.fromEntries(Object.keys(values).map((k) => [k, COMMAND_LINE])),
+  };
+
+  const env = sources.env ?? {};
+  const environment = readEnvironment(env, SERVE_OPTIONS);
+  if ("kind" in environment) return environment;
+  const configPath = (values.config as string | undefined) ?? env.SOCKSERVE_CONFIG ?? null;
+  let file: ConfigFile | null = null;
+  if (configPath !== null) {
+    if (configPath === "") return failOn("config", "--config must name a file");
+    let text;
+    try {
+      text = (sources.readFile ?? noFiles)(configPath);
+    } catch (error) {
+      return fail(`Cannot read the config file ${configPath}: ${(error as Error).message}`);
+    }
+    const read = readConfigText(text, configPath, SERVE_OPTIONS);
+    if ("kind" in read) return read;
+    file = read;
+  }
+  const layer = mergeLayers(file?.layer ?? EMPTY_LAYER, environment.layer, argv);
+  return { layer, file, configPath, notices: environment.notices };
+}
+
+/** A command line typed by a person. */
+const COMMAND_LINE: Origin = { kind: "command line" };
+/** No settings. */
+const EMPTY_LAYER: Layer = { values: {}, origins: {} };
+/** The reader when none is given: config files need the caller's I/O. */
+const noFiles = (): never => {
+  throw new Error("no file reader");
+};
+
+/**
+ * Validates merged settings into a serve command; an error about a value from the config file
+ * or the environment says where that value was written (`site.toml:3:1 port: …`).
+ */
+function validateSettings(settings: Settings, cpuCount: number): ServeCommand | UsageError {
+  const command = validateServe(settings.layer.values as ServeValues, cpuCount);
+  if (command.kind === "error") {
+    const origin = command.option === undefined
+      ? undefined
+      : settings.layer.origins[command.option];
+    if (origin === undefined || origin.kind === "command line") return fail(command.message);
+    const where = origin.kind === "file"
+      ? `${originText(origin)} ${command.option}`
+      : originText(origin);
+    return fail(`${where}: ${command.message}`);
+  }
+  return { ...command, notices: [...settings.notices, ...command.notices] };
+}
+
+/** A usage error about one option's value, so its origin can be named. */
+type OptionError = UsageError & { readonly option?: string };
+
+/** Builds a usage error about an option's value. */
+function failOn(option: string, message: string): OptionError {
+  return { ...fail(message), option };
+}
+
+/** Validates option values (from any layer) into a serve command. */
+function validateServe(values: ServeValues, cpuCount: number): ServeCommand | OptionError {
+  const portGiven = values.port !== undefined;
+  const portText = values.port ?? String(DEFAULT_PORT);
   if (!/^\d+$/.test(portText) || Number(portText) > MAX_PORT) {
-    return fail(`Port must be an integer from 0 to ${MAX_PORT}, got "${portText}"`);
+    return failOn("port", `Port must be an integer from 0 to ${MAX_PORT}, got "${portText}"`);
   }
   const port = Number(portText);
 
@@ -207,23 +400,26 @@ export function parseCli(
   }
   const rootGiven = values.root !== undefined || values["document-root"] !== undefined;
   const root = values.root ?? values["document-root"] ?? DEFAULT_ROOT;
-  if (root === "") return fail("The root must not be empty");
+  if (root === "") return failOn("root", "The root must not be empty");
   const logDir = values["log-dir"] ?? DEFAULT_LOG_DIR;
-  if (logDir === "") return fail("The log dir must not be empty");
+  if (logDir === "") return failOn("log-dir", "The log dir must not be empty");
   const hosts: string[] = [];
   for (const host of values.host ?? [DEFAULT_HOST]) {
     if (!/^[0-9A-Za-z.:\-]+$/.test(host) && !/^\[[0-9A-Fa-f:.]+\]$/.test(host)) {
-      return fail(`Host must be an IP address or a host name, got "${host}"`);
+      return failOn("host", `Host must be an IP address or a host name, got "${host}"`);
     }
     const bare = unbracketHost(host);
     if (!hosts.includes(bare)) hosts.push(bare);
   }
   const https = parseHttps(values, port);
   if ("kind" in https) return https;
+  const auth = parseAuth(values);
+  if ("kind" in auth) return auth;
 
   const headerTimeoutS = parseSeconds(values["header-timeout"], DEFAULT_HEADER_TIMEOUT_S);
   if (headerTimeoutS === null) {
-    return fail(
+    return failOn(
+      "header-timeout",
       `--header-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}, got "${
         values["header-timeout"]
       }"`,
@@ -232,7 +428,8 @@ export function parseCli(
   // Without --body-timeout the body keeps the header timeout, as before the two were separate.
   const bodyTimeoutS = parseSeconds(values["body-timeout"], headerTimeoutS);
   if (bodyTimeoutS === null) {
-    return fail(
+    return failOn(
+      "body-timeout",
       `--body-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}, got "${
         values["body-timeout"]
       }"`,
@@ -240,7 +437,8 @@ export function parseCli(
   }
   const idleTimeoutS = parseSeconds(values["idle-timeout"], DEFAULT_IDLE_TIMEOUT_S);
   if (idleTimeoutS === null) {
-    return fail(
+    return failOn(
+      "idle-timeout",
       `--idle-timeout must be a number of seconds above 0, up to ${MAX_TIMEOUT_S}, got "${
         values["idle-timeout"]
       }"`,
@@ -248,23 +446,27 @@ export function parseCli(
   }
   const protocol = values.protocol ?? "1.1";
   if (protocol !== "1.0" && protocol !== "1.1") {
-    return fail(`--protocol must be 1.0 or 1.1, got "${protocol}"`);
+    return failOn("protocol", `--protocol must be 1.0 or 1.1, got "${protocol}"`);
   }
 
   const dotfiles = values.dotfiles ?? "deny";
   if (dotfiles !== "allow" && dotfiles !== "deny") {
-    return fail(`--dotfiles must be allow or deny, got "${dotfiles}"`);
+    return failOn("dotfiles", `--dotfiles must be allow or deny, got "${dotfiles}"`);
   }
   const cacheControl = values["cache-control"]?.trim() ?? null;
   // A header value must not smuggle a line break or control byte into every response.
   if (cacheControl !== null && !/^[\x20-\x7e]+$/.test(cacheControl)) {
-    return fail(`--cache-control must be a non-empty printable ASCII value, got "${cacheControl}"`);
+    return failOn(
+      "cache-control",
+      `--cache-control must be a non-empty printable ASCII value, got "${cacheControl}"`,
+    );
   }
 
   const workersText = values.workers ?? "1";
   const workers = workersText === "auto" ? cpuCount : Number(workersText);
   if (!/^(\d+|auto)$/.test(workersText) || workers < 1 || workers > MAX_WORKERS) {
-    return fail(
+    return failOn(
+      "workers",
       `--workers must be auto or an integer from 1 to ${MAX_WORKERS}, got "${workersText}"`,
     );
   }
@@ -275,7 +477,8 @@ export function parseCli(
     maxText !== undefined &&
     (!/^\d+$/.test(maxText) || maxConnections! < 1 || maxConnections! > MAX_CONNECTIONS_LIMIT)
   ) {
-    return fail(
+    return failOn(
+      "max-connections",
       `--max-connections must be an integer from 1 to ${MAX_CONNECTIONS_LIMIT}, got "${maxText}"`,
     );
   }
@@ -299,6 +502,7 @@ export function parseCli(
     root,
     hosts,
     ...https,
+    ...auth,
     logDir,
     headerTimeoutS,
     bodyTimeoutS,
@@ -332,15 +536,18 @@ export function parseCli(
  * Reads every `-H 'Name: value'` into a header rule for every path. Naming a field twice is
  * refused rather than letting one value silently win.
  */
-function parseHeaderOptions(texts: readonly string[]): HeaderRule[] | UsageError {
+function parseHeaderOptions(texts: readonly string[]): HeaderRule[] | OptionError {
   const rules: HeaderRule[] = [];
   const names = new Set<string>();
   for (const text of texts) {
     const parsed = parseHeaderOption(text);
-    if (!parsed.ok) return fail(`-H ${JSON.stringify(text)}: ${parsed.reason}`);
+    if (!parsed.ok) return failOn("header", `-H ${JSON.stringify(text)}: ${parsed.reason}`);
     const name = Object.keys(parsed.rule.set!)[0];
     if (names.has(name.toLowerCase())) {
-      return fail(`-H names ${name} twice: give it once (a list value joins with ", ")`);
+      return failOn(
+        "header",
+        `-H names ${name} twice: give it once (a list value joins with ", ")`,
+      );
     }
     names.add(name.toLowerCase());
     rules.push(parsed.rule);
@@ -360,37 +567,47 @@ function parseHttps(
     readonly hsts?: string;
   },
   port: number,
-): HttpsOptions | UsageError {
+): HttpsOptions | OptionError {
   const tlsCert = values["tls-cert"] ?? null;
   const tlsKey = values["tls-key"] ?? null;
   if ((tlsCert === null) !== (tlsKey === null)) {
-    return fail("--tls-cert and --tls-key go together: give both, as PEM files");
+    return failOn("tls-cert", "--tls-cert and --tls-key go together: give both, as PEM files");
   }
-  if (tlsCert === "" || tlsKey === "") return fail("--tls-cert and --tls-key must name files");
+  if (tlsCert === "" || tlsKey === "") {
+    return failOn("tls-cert", "--tls-cert and --tls-key must name files");
+  }
   const redirectText = values["https-redirect-port"];
   const hstsText = values.hsts;
   if (tlsCert === null && redirectText !== undefined) {
-    return fail("--https-redirect-port needs HTTPS: give --tls-cert and --tls-key too");
+    return failOn(
+      "https-redirect-port",
+      "--https-redirect-port needs HTTPS: give --tls-cert and --tls-key too",
+    );
   }
   if (tlsCert === null && hstsText !== undefined) {
-    return fail("--hsts needs HTTPS: give --tls-cert and --tls-key too");
+    return failOn("hsts", "--hsts needs HTTPS: give --tls-cert and --tls-key too");
   }
   let httpsRedirectPort: number | null = null;
   if (redirectText !== undefined) {
     if (!/^\d+$/.test(redirectText) || Number(redirectText) > MAX_PORT) {
-      return fail(
+      return failOn(
+        "https-redirect-port",
         `--https-redirect-port must be an integer from 0 to ${MAX_PORT}, got "${redirectText}"`,
       );
     }
     httpsRedirectPort = Number(redirectText);
     if (httpsRedirectPort !== 0 && httpsRedirectPort === port) {
-      return fail(`--https-redirect-port must differ from the HTTPS port ${port}`);
+      return failOn(
+        "https-redirect-port",
+        `--https-redirect-port must differ from the HTTPS port ${port}`,
+      );
     }
   }
   let hstsMaxAgeS: number | null = null;
   if (hstsText !== undefined) {
     if (!/^\d+$/.test(hstsText) || Number(hstsText) > MAX_HSTS_MAX_AGE_S) {
-      return fail(
+      return failOn(
+        "hsts",
         `--hsts takes seconds from 0 to ${MAX_HSTS_MAX_AGE_S} after "=" (--hsts=31536000), ` +
           `got "${hstsText}"`,
       );
@@ -398,6 +615,45 @@ function parseHttps(
     hstsMaxAgeS = Number(hstsText);
   }
   return { tlsCert, tlsKey, httpsRedirectPort, hstsMaxAgeS };
+}
+
+/** The realm a Basic challenge names without `--auth-realm`. */
+export const DEFAULT_AUTH_REALM = "sockserve";
+
+/** The authentication part of a serve command. */
+type AuthOptions = Pick<ServeCommand, "authUsers" | "authFile" | "authRealm">;
+
+/**
+ * Validates `--auth` (repeatable), `--auth-file` and `--auth-realm`; the file is read at
+ * startup. A password where a hash belongs is refused without being echoed.
+ */
+function parseAuth(
+  values: {
+    readonly auth?: readonly string[];
+    readonly "auth-file"?: string;
+    readonly "auth-realm"?: string;
+  },
+): AuthOptions | OptionError {
+  const authUsers: AuthUser[] = [];
+  for (const value of values.auth ?? []) {
+    const user = parseAuthValue(value);
+    if ("kind" in user) return failOn("auth", user.message);
+    if (authUsers.some((u) => u.user === user.user)) {
+      return failOn("auth", `--auth names "${user.user}" twice; give each user once`);
+    }
+    authUsers.push(user);
+  }
+  const authFile = values["auth-file"] ?? null;
+  if (authFile === "") return failOn("auth-file", "--auth-file must name a file");
+  const realm = values["auth-realm"];
+  if (realm !== undefined && authUsers.length === 0 && authFile === null) {
+    return failOn("auth-realm", "--auth-realm needs --auth or --auth-file");
+  }
+  // A quoted-string may hold only visible ASCII here (RFC 9110 §5.6.4), and no line break.
+  if (realm !== undefined && !/^[\x20-\x7e]+$/.test(realm)) {
+    return failOn("auth-realm", `--auth-realm must be non-empty printable ASCII, got "${realm}"`);
+  }
+  return { authUsers, authFile, authRealm: realm ?? DEFAULT_AUTH_REALM };
 }
 
 /**

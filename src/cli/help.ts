@@ -10,7 +10,13 @@ import {
   DEFAULT_IDLE_TIMEOUT_S,
 } from "../limits.ts";
 import { VERSION } from "../version.ts";
-import { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./args.ts";
+import {
+  DEFAULT_AUTH_REALM,
+  DEFAULT_HOST,
+  DEFAULT_LOG_DIR,
+  DEFAULT_PORT,
+  DEFAULT_ROOT,
+} from "./args.ts";
 
 /** The help text printed by `--help`. */
 export const HELP = `sockserve ${VERSION}: serve a folder over HTTP/1.1, logging every response.
@@ -20,6 +26,10 @@ Usage:
   sockserve get [host] [port] [path] | get URL        (see: sockserve get --help)
   sockserve cert --out DIR                            a development CA and certificate
                                                       (see: sockserve cert --help)
+  sockserve config --print [options]                  the settings in use, and where each
+                                                      came from (see: sockserve config --help)
+  sockserve hash-password                             the bcrypt hash of a password on stdin
+                                                      (see: sockserve hash-password --help)
 
 Where and what:
   -p, --port N             Port to listen on, 0-65535; 0 picks a free one; a bare number is the
@@ -29,6 +39,9 @@ Where and what:
                            0.0.0.0 (IPv4) or :: (IPv6 and IPv4) expose it to the network
                                                                           (default ${DEFAULT_HOST})
       --log-dir DIR        Folder for HTTPResponses.txt and SocketOutput.csv  (default ${DEFAULT_LOG_DIR})
+      --config FILE        Read settings from a TOML file (keys are the long option names, plus
+                           [[headers]], [[redirects]], [[rewrites]]); the command line wins over
+                           SOCKSERVE_* variables, which win over the file
 
 HTTPS:
       --tls-cert FILE      Serve HTTPS with this PEM certificate (chain: leaf first) ...
@@ -53,6 +66,14 @@ What is answered:
       --allow-stop         Let GET /STOP from this machine stop the server (not with --any-host)
       --protocol 1.0|1.1   1.0 closes every connection after one response  (default 1.1)
 
+Authentication (HTTP Basic; use HTTPS beyond this machine):
+      --auth USER:HASH     Let USER in with the password of this bcrypt hash; repeatable. Never
+                           a password: make the hash with  printf '%s' 'PASSWORD' | sockserve
+                           hash-password  and quote it: --auth 'alice:$2b$10$...'
+      --auth-file FILE     Users from an htpasswd file of bcrypt hashes (htpasswd -B), outside
+                           the root
+      --auth-realm NAME    The realm browsers show in their login prompt  (default ${DEFAULT_AUTH_REALM})
+
 Limits:
       --header-timeout S   Seconds to receive a request head, else 408     (default ${DEFAULT_HEADER_TIMEOUT_S})
       --body-timeout S     Seconds to receive a request body, else close   (default: header timeout)
@@ -74,6 +95,7 @@ Examples:
   sockserve -H 'X-Frame-Options: DENY'        a field on every response
   sockserve cert --out ./dev-certs            make a certificate for localhost, then:
   sockserve -p 8443 --tls-cert ./dev-certs/cert.pem --tls-key ./dev-certs/key.pem
+  sockserve --auth-file ./users.htpasswd      ask for a user name and password
   deno task serve -d ./site                   the same from a clone of the repository
   ./sockserve-locked-x86_64-unknown-linux-gnu a locked binary: root and log dir built in
 
@@ -86,6 +108,23 @@ Deno permissions:
 
 Environment:
   NO_COLOR                 No colour in access lines (colour is used only on a terminal)
+  SOCKSERVE_CONFIG         The config file when --config is not given
+  SOCKSERVE_<OPTION>       Any option: SOCKSERVE_PORT=9000, SOCKSERVE_TLS_CERT=cert.pem,
+                           SOCKSERVE_COMPRESS=true; repeatable ones take one value per line
+                           (SOCKSERVE_HOST also takes commas)
 
 Logs are appended in the log dir. SIGHUP reloads the certificate. Ctrl+C or SIGTERM stops: in-flight responses finish (at most
 5 s) and the logs are flushed first. Exit codes: 0 stopped, 1 cannot listen, 2 bad usage.`;
+
+/** The help text printed by `sockserve config --help`. */
+export const CONFIG_HELP = `sockserve config --print [options]
+
+Prints the settings sockserve would serve with, as a TOML file, each line saying where its value
+came from: the command line, a SOCKSERVE_* variable, the config file (FILE:LINE:COL) or the
+default. Takes every option of sockserve serve, so a command line can be checked before it runs:
+
+  sockserve config --print --config sockserve.toml -p 9002
+
+Precedence: command line > environment (SOCKSERVE_*) > config file (--config FILE or
+SOCKSERVE_CONFIG) > defaults. A repeatable option (--host, -H, --auth) set in a higher place
+replaces the lower place's list. Bad settings exit 2 with one line: FILE:LINE:COL key: reason.`;

@@ -1,19 +1,28 @@
 /**
  * Everything that can stop the server before it listens, checked in order, each failure as one
- * line and an exit code: Deno permissions, the root, the log dir, the listening socket.
+ * line and an exit code: Deno permissions, the root, the log dir, the certificate, the users
+ * (`--auth-file`), the listening socket.
  *
  * @module
  */
 
 import { bracketHost, isLoopbackAddress } from "../http/authority.ts";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_MAX_CONNECTIONS, FD_RESERVE } from "../limits.ts";
-import { DEFAULT_ROOT, formatServerUrl, type ServeCommand } from "./args.ts";
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  FD_RESERVE,
+  MAX_AUTH_FILE_BYTES,
+  MAX_CONFIG_FILE_BYTES,
+} from "../limits.ts";
+import { DEFAULT_ROOT, formatServerUrl, SERVE_OPTION_NAMES, type ServeCommand } from "./args.ts";
+import { ENV_PREFIX, envVariable } from "./config.ts";
 import { bindPlan } from "../server/listeners.ts";
 import { relativeInside } from "../server/resolver.ts";
 import { type CheckedPair, expiryWarning, readTlsPair } from "../server/tls.ts";
 import { watchTlsFiles } from "../server/tls_reload.ts";
 import type { Server } from "../server/serve.ts";
+import type { AuthSettings } from "../server/auth.ts";
+import { mergeUsers, parseHtpasswd } from "./htpasswd.ts";
 import { canSharePort, hasAllPermissions, serveWithWorkers } from "../server/workers.ts";
 
 /** A failure to start: the one line to print on stderr and the exit code. */
@@ -78,6 +87,68 @@ export function chooseRoot(command: Pick<ServeCommand, "root" | "rootGiven">): R
 }
 
 /**
+ * The `SOCKSERVE_*` variables this process may read, without a permission prompt: all of them
+ * with `--allow-env`, else each option's variable that `--allow-env=…` names.
+ *
+ * @returns The variables and their values.
+ */
+export function readableEnvironment(): Record<string, string> {
+  if (Deno.permissions.querySync({ name: "env" }).state === "granted") {
+    return Object.fromEntries(
+      Object.entries(Deno.env.toObject()).filter(([name]) => name.startsWith(ENV_PREFIX)),
+    );
+  }
+  const env: Record<string, string> = {};
+  for (const variable of ["SOCKSERVE_CONFIG", ...SERVE_OPTION_NAMES.map(envVariable)]) {
+    if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") continue;
+    const value = Deno.env.get(variable);
+    if (value !== undefined) env[variable] = value;
+  }
+  return env;
+}
+
+/**
+ * Reads a config file named by `--config` or `SOCKSERVE_CONFIG`, after asking Deno (never a
+ * prompt), with its size bounded.
+ *
+ * @param path The file.
+ * @returns Its text.
+ * @throws Error saying why it cannot be read, in words for one line.
+ */
+export function readConfigFile(path: string): string {
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
+    throw new Error(`read access is not granted: add --allow-read=${path}`);
+  }
+  let file;
+  try {
+    file = Deno.openSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new Error("no such file");
+    if (error instanceof Deno.errors.PermissionDenied) throw new Error("permission denied");
+    throw error;
+  }
+  try {
+    if (!file.statSync().isFile) throw new Error("not a file");
+    const buffer = new Uint8Array(MAX_CONFIG_FILE_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const n = file.readSync(buffer.subarray(length));
+      if (n === null) break;
+      length += n;
+    }
+    if (length > MAX_CONFIG_FILE_BYTES) {
+      throw new Error(`larger than ${MAX_CONFIG_FILE_BYTES / 1024} KiB`);
+    }
+    return new TextDecoder("utf-8", { fatal: true }).decode(buffer.subarray(0, length));
+  } catch (error) {
+    if (error instanceof TypeError) throw new Error("not UTF-8 text");
+    throw error;
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * Checks that Deno grants what serving needs, so a missing flag is named instead of failing
  * later on the first request.
  *
@@ -105,7 +176,7 @@ export function checkPermissions(command: ServeCommand): void {
       2,
     );
   }
-  for (const file of [command.tlsCert, command.tlsKey]) {
+  for (const file of [command.tlsCert, command.tlsKey, command.authFile]) {
     if (file !== null && missing({ name: "read", path: file })) {
       throw new StartupError(
         `Read access to "${file}" is not granted: add --allow-read=${file}`,
@@ -166,6 +237,71 @@ export async function loadCertificate(command: ServeCommand): Promise<CheckedPai
   const warning = expiryWarning(verdict, files, new Date());
   if (warning !== null) console.error(warning);
   return verdict;
+}
+
+/**
+ * Reads the users of `--auth-file` (htpasswd, bcrypt only) and joins them with those of `--auth`,
+ * refusing a file inside the served root, where anyone allowed in could download every hash.
+ *
+ * @param command The serve options.
+ * @returns The realm and users, or null when anyone may read.
+ * @throws StartupError with exit code 2 and the reason in one line (FILE:LINE for a bad line).
+ */
+export async function loadAuth(command: ServeCommand): Promise<AuthSettings | null> {
+  const file = command.authFile;
+  if (file === null) {
+    return command.authUsers.length === 0
+      ? null
+      : { realm: command.authRealm, users: command.authUsers };
+  }
+  let bytes: Uint8Array;
+  try {
+    if ((await Deno.stat(file)).size > MAX_AUTH_FILE_BYTES) {
+      throw new StartupError(`${file} is larger than ${MAX_AUTH_FILE_BYTES} bytes`, 2);
+    }
+    bytes = await Deno.readFile(file);
+  } catch (error) {
+    if (error instanceof StartupError) throw error;
+    throw new StartupError(`Cannot read --auth-file "${file}": ${(error as Error).message}`, 2);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new StartupError(`${file} is not UTF-8 text`, 2);
+  }
+  const parsed = parseHtpasswd(text, file);
+  if ("kind" in parsed) throw new StartupError(parsed.message, 2);
+  const users = mergeUsers(command.authUsers, { users: parsed, file });
+  if ("kind" in users) throw new StartupError(users.message, 2);
+  const [realRoot, realFile] = await Promise.all([
+    Deno.realPath(command.root),
+    Deno.realPath(file),
+  ]).catch(() => [null, null]);
+  if (realRoot !== null && realFile !== null && relativeInside(realRoot, realFile) !== null) {
+    throw new StartupError(
+      `${file} is inside the served root ${command.root}: it could be downloaded with every ` +
+        `password hash in it; move it out.`,
+      2,
+    );
+  }
+  return { realm: command.authRealm, users };
+}
+
+/**
+ * Returns the warning for passwords sent in the clear: Basic credentials are only base64, so
+ * without HTTPS anyone on the network path can read them (RFC 7617 §4). Loopback stays on this
+ * machine (and a reverse proxy there may terminate TLS), so it gets none.
+ *
+ * @param hosts The listen addresses.
+ * @param secure Whether the server speaks HTTPS.
+ * @returns The warning line, or null.
+ */
+export function authTransportWarning(hosts: readonly string[], secure: boolean): string | null {
+  const exposed = hosts.find((host) => host !== "localhost" && !isLoopbackAddress(host));
+  if (secure || exposed === undefined) return null;
+  return `Warning: --auth without HTTPS on ${bracketHost(exposed)}: passwords cross the ` +
+    `network readable by anyone on the way; add --tls-cert and --tls-key.`;
 }
 
 /**
@@ -236,6 +372,11 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
   if (!supervised) checkPermissions(command);
   await prepareFolders(command);
   const certificate = await loadCertificate(command);
+  const auth = await loadAuth(command);
+  const authWarning = auth === null
+    ? null
+    : authTransportWarning(command.hosts, certificate !== null);
+  if (authWarning !== null) console.error(authWarning);
   let workers = command.workers;
   if (workers > 1 && !canSharePort()) {
     console.error(
@@ -254,6 +395,7 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
         // Each isolate gets its share of the cap (the kernel spreads connections evenly).
         maxConnections: Math.max(1, Math.floor(maxConnections / workers)),
         tls: certificate?.pair ?? null,
+        auth,
         // A new certificate gets new sockets beside the old ones: the port never closes.
         reusePort: certificate !== null && canSharePort(),
       },

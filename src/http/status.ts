@@ -17,6 +17,7 @@ export const REASON_PHRASES = {
   307: "Temporary Redirect",
   308: "Permanent Redirect",
   400: "Bad Request",
+  401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
@@ -42,6 +43,7 @@ export type Status = keyof typeof REASON_PHRASES;
 export type ErrorStatus = Extract<
   Status,
   | 400
+  | 401
   | 403
   | 404
   | 405

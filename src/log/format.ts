@@ -202,6 +202,33 @@ export function formatAccessLine(record: ResponseRecord, colour: boolean): strin
   } ${status} ${record.bodyBytes} ${record.durationMs.toFixed(1)}ms`;
 }
 
+/** Bytes turned into characters per call when a broken request line is salvaged. */
+const LATIN1_CHUNK = 8192;
+
+/**
+ * The userinfo of a URI in a request line: after an optional `scheme://`, everything up to the
+ * last `@` before the path. Credentials travel there in `http://user:password@host/` (RFC 9110
+ * §4.2.4 deprecates it; the parser refuses it with 400, so such lines reach the logs only here).
+ */
+const USERINFO = /^((?:[A-Za-z][A-Za-z0-9+.\-]*:\/\/)?)[^/?#]*@/;
+
+/**
+ * Replaces the userinfo of every URI-like word of a line with `***`, so a password sent in a
+ * request target reaches neither log nor console.
+ *
+ * @param line A request line as received.
+ * @returns The line with `user:password@` as `***@`.
+ * @example
+ * ```ts
+ * redactUserinfo("GET http://alice:secret@host/ HTTP/1.1"); // "GET http://***@host/ HTTP/1.1"
+ * ```
+ */
+export function redactUserinfo(line: string): string {
+  return line.includes("@")
+    ? line.replace(/\S+/g, (word) => word.replace(USERINFO, "$1***@"))
+    : line;
+}
+
 /** What the logs can say about a request that could not be parsed. */
 export interface UnparsedRequest {
   readonly requestLine: string;
@@ -211,9 +238,9 @@ export interface UnparsedRequest {
 }
 
 /**
- * Salvages a printable request line from bytes that failed to parse: the first line, cut to
- * {@linkcode MAX_LOGGED_LINE_CHARS}, with non-printable bytes as `\xHH` so hostile bytes cannot
- * forge log lines or terminal escapes.
+ * Salvages a printable request line from bytes that failed to parse: the first line, with any
+ * userinfo taken out (see {@linkcode redactUserinfo}), cut to {@linkcode MAX_LOGGED_LINE_CHARS},
+ * with non-printable bytes as `\xHH` so hostile bytes cannot forge log lines or terminal escapes.
  *
  * @param bytes What the client sent.
  * @returns The excerpt, and method/target/version when it has three parts, else `-`.
@@ -221,13 +248,18 @@ export interface UnparsedRequest {
 export function describeUnparsed(bytes: Uint8Array): UnparsedRequest {
   let start = 0;
   while (bytes[start] === 0x0d || bytes[start] === 0x0a) start++;
+  let end = start;
+  while (end < bytes.length && bytes[end] !== 0x0d && bytes[end] !== 0x0a) end++;
+  // The whole line is redacted before it is cut, so a cut cannot leave half a password behind.
+  let raw = "";
+  for (let i = start; i < end; i += LATIN1_CHUNK) {
+    raw += String.fromCharCode(...bytes.subarray(i, Math.min(end, i + LATIN1_CHUNK)));
+  }
+  raw = redactUserinfo(raw);
   let line = "";
-  for (let i = start; i < bytes.length && line.length < MAX_LOGGED_LINE_CHARS; i++) {
-    const b = bytes[i];
-    if (b === 0x0d || b === 0x0a) break;
-    line += b >= 0x20 && b < 0x7f
-      ? String.fromCharCode(b)
-      : `\\x${b.toString(16).padStart(2, "0")}`;
+  for (let i = 0; i < raw.length && line.length < MAX_LOGGED_LINE_CHARS; i++) {
+    const b = raw.charCodeAt(i);
+    line += b >= 0x20 && b < 0x7f ? raw[i] : `\\x${b.toString(16).padStart(2, "0")}`;
   }
   const parts = line.split(" ");
   return parts.length === 3 && parts.every((p) => p !== "")

@@ -1,7 +1,7 @@
 /**
  * Error pages: the one funnel every error response goes through, whichever layer decided it —
- * the parser (400, 413, 414, 431, 501, 505), the connection (408, 500), the router (403, 404,
- * 405, 406, 421, 503) or the responder (412, 416). The built-in page is small, generic HTML with the
+ * the parser (400, 413, 414, 431, 501, 505), the connection (408, 500), the router (401, 403,
+ * 404, 405, 406, 421, 503) or the responder (412, 416). The built-in page is small, generic HTML with the
  * detail escaped; a site's own `<status>.html` replaces its body when the root has one.
  *
  * @module
@@ -50,6 +50,7 @@ export interface ErrorOptions {
 /** What each error page says when the caller gives no detail. */
 const DEFAULT_DETAIL: Record<ErrorStatus, string> = {
   400: "The request could not be understood.",
+  401: "This site needs a user name and password.",
   403: "You do not have permission to read this resource.",
   404: "Nothing is served at this address.",
   405: "This method is not allowed here; use GET or HEAD.",

@@ -1,10 +1,11 @@
 /**
  * The router: decides what to answer a parsed request, in this order — the Host policy (421),
- * `OPTIONS`, the method (405/501), `GET /STOP`, redirect and rewrite rules, then the path: the
- * hot-file cache, else the resolver and the opener, a listing or a redirect; with `--compress`
- * or `--precompressed`, which representation of a file (identity, a sidecar, or compressed on
- * the fly; 406 when none is acceptable); CORS fields go on, then header rules edit the reply.
- * Every error goes through the error-page funnel.
+ * credentials with `--auth` (401, or 503 when too many are being checked), `OPTIONS`, the method
+ * (405/501), `GET /STOP`, redirect and rewrite rules, then the path: the hot-file cache, else the
+ * resolver and the opener, a listing or a redirect; with `--compress` or `--precompressed`, which
+ * representation of a file (identity, a sidecar, or compressed on the fly; 406 when none is
+ * acceptable); CORS fields go on, then header rules edit the reply. Every error goes through the
+ * error-page funnel.
  *
  * @module
  */
@@ -32,6 +33,7 @@ import {
   MAX_STALE_SIDECAR_WARNINGS,
 } from "../limits.ts";
 import { IS_WINDOWS } from "../platform.ts";
+import type { PasswordGate } from "./auth.ts";
 import { type FileCache, type PathWatch, type ServedSidecar, watchPath } from "./cache.ts";
 import type { ConnectionInfo } from "./connection.ts";
 import { errorPage, type ErrorPageSource, isErrorReply } from "./error_pages.ts";
@@ -105,6 +107,16 @@ export interface AnswerContext extends ErrorPageSource {
   readonly coding?: CodingSettings | null;
   /** Header, redirect and rewrite rules (`-H`, the config file); null when there are none. */
   readonly rules?: CompiledRules | null;
+  /** Basic authentication (`--auth`, `--auth-file`); null when anyone may read. */
+  readonly auth?: AuthCheck | null;
+}
+
+/** What the router needs to ask for credentials. */
+export interface AuthCheck {
+  /** Checks the Authorization field. */
+  readonly gate: PasswordGate;
+  /** The `WWW-Authenticate` value of every 401 (RFC 9110 §15.5.2: a 401 must carry one). */
+  readonly challenge: string;
 }
 
 /** How files may be coded, from {@linkcode codingSettings}. */
@@ -173,6 +185,14 @@ const CORS_PREFLIGHT_HEADERS: readonly Header[] = [
 ];
 
 /**
+ * The preflight fields with `--auth`: `Authorization` must be named for a page's fetch to send
+ * it (Fetch standard: a `*` in Access-Control-Allow-Headers never covers it).
+ */
+const CORS_PREFLIGHT_AUTH_HEADERS: readonly Header[] = CORS_PREFLIGHT_HEADERS.map((
+  [name, value],
+) => [name, name === "Access-Control-Allow-Headers" ? `Authorization, ${value}` : value]);
+
+/**
  * Decides the reply to one request: method, then /STOP, then redirect and rewrite rules, then
  * resolver, then responder, with the CORS fields added, and header rules applied last.
  *
@@ -207,7 +227,9 @@ function finishReply(
   const extra: Header[] = [];
   if (context.cors) {
     extra.push(...CORS_HEADERS);
-    if (head.method === "OPTIONS") extra.push(...CORS_PREFLIGHT_HEADERS);
+    if (head.method === "OPTIONS") {
+      extra.push(...(context.auth ? CORS_PREFLIGHT_AUTH_HEADERS : CORS_PREFLIGHT_HEADERS));
+    }
   }
   // Whether HSTS is sent depends on the Host, so the reply is no longer the same for every
   // request: it must not reuse (or fill) the file's wire image.
@@ -365,12 +387,26 @@ function decideReply(
   info: ConnectionInfo,
   context: AnswerContext,
   route: Route | null,
+  authorized = false,
 ): Reply | Promise<Reply> {
   const { method } = head;
   // DNS rebinding: a web page can point its own host name at 127.0.0.1 and then read this
   // server from the browser. A loopback server only answers for this machine's names.
   const misdirected = checkHost(head, context);
   if (misdirected !== null) return misdirected;
+  // Credentials before anything that depends on the resource: 304, 206 and /STOP need them too.
+  const auth = context.auth ?? null;
+  if (auth !== null && !authorized && !(context.cors && isPreflight(head))) {
+    const verdict = auth.gate.check(head.headers.get("authorization"));
+    if (verdict instanceof Promise) {
+      return verdict.then((v) =>
+        v === "allowed"
+          ? decideReply(head, info, context, route, true)
+          : refuseCredentials(v, head, auth, context)
+      );
+    }
+    if (verdict !== "allowed") return refuseCredentials(verdict, head, auth, context);
+  }
   // RFC 9110 §9.3.7: OPTIONS (for * or a path) says what is allowed, with no content.
   if (method === "OPTIONS") {
     return { status: 204, headers: [["Allow", ALLOW]], body: { kind: "none" } };
@@ -440,6 +476,38 @@ function pathReply(
     if (sidecars !== null) return codedReply(head, { identity: cached, sidecars }, context, coding);
   }
   return resolveAndReply(head, path, key, context);
+}
+
+/**
+ * Whether a request is a CORS preflight (Fetch standard: OPTIONS with Origin and
+ * Access-Control-Request-Method). Browsers never send credentials on one, so with `--cors` it is
+ * answered without them, or no cross-origin page could ever send its credentials.
+ */
+function isPreflight(head: RequestHead): boolean {
+  return head.method === "OPTIONS" && head.headers.has("origin") &&
+    head.headers.has("access-control-request-method");
+}
+
+/**
+ * Answers a request the gate did not let in: 401 with the challenge (RFC 9110 §15.5.2, through
+ * the funnel, so a site's own `401.html` is its body), or 503 when too many passwords are being
+ * checked.
+ */
+function refuseCredentials(
+  verdict: "denied" | "busy",
+  head: RequestHead,
+  auth: AuthCheck,
+  context: AnswerContext,
+): Promise<Reply> {
+  const { method } = head;
+  if (verdict === "busy") {
+    return errorPage(context, 503, {
+      method,
+      detail: "The server is busy checking passwords; try again in a moment.",
+      headers: [["Retry-After", String(BUSY_RETRY_AFTER_S)]],
+    });
+  }
+  return errorPage(context, 401, { method, headers: [["WWW-Authenticate", auth.challenge]] });
 }
 
 /** What a path offers: its file as stored and its fresh sidecars. */

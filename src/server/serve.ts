@@ -38,6 +38,8 @@ import { Listeners, type TlsPair } from "./listeners.ts";
 import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
 import { hasAllPermissions, IS_WINDOWS } from "../platform.ts";
 import { checkRules, type CompiledRules, compileRules, type Rules } from "./rules.ts";
+import { type AuthSettings, PasswordGate } from "./auth.ts";
+import { formatBasicChallenge } from "../http/basic_auth.ts";
 import {
   type AnswerContext,
   answerHttpsRedirect,
@@ -115,6 +117,11 @@ export interface ServeSettings {
    * when it is not older than `FILE`. @default false
    */
   readonly precompressed?: boolean;
+  /**
+   * Ask for HTTP Basic credentials (RFC 7617) before anything else but the Host policy: users
+   * with bcrypt hashes, and the realm. @default null
+   */
+  readonly auth?: AuthSettings | null;
   /**
    * Header, redirect and rewrite rules (`-H`, the config file), checked by `checkRules`; they
    * are checked again here, and a refused one throws a TypeError. @default no rules
@@ -258,6 +265,12 @@ export async function serve(options: ServeOptions): Promise<Server> {
     cors: options.cors ?? false,
     cache,
     coding: codingSettings(options),
+    auth: options.auth
+      ? {
+        gate: new PasswordGate(options.auth.users),
+        challenge: formatBasicChallenge(options.auth.realm),
+      }
+      : null,
     rules,
     requestStop: options.requestStop ?? (() => void stop()),
     localHostsOnly: !options.anyHost &&

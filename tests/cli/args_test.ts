@@ -291,3 +291,35 @@ Deno.test("--help names -H/--header", async () => {
   const { HELP } = await import("../../src/cli/help.ts");
   assert.match(HELP, /-H, --header 'N: V'/);
 });
+
+Deno.test("parseCli() takes --auth USER:HASH (repeatable), --auth-file and --auth-realm", () => {
+  const hash = "$2b$10$jYac00ewhhb6fYi2GLz7UunzzpwdYGpghE6scMDwa3teHgXYVQnDG";
+  const none = serve([]);
+  assert.deepEqual([none.authUsers, none.authFile, none.authRealm], [[], null, "sockserve"]);
+  const c = serve([
+    "--auth",
+    `alice:${hash}`,
+    `--auth=bob:${hash}`,
+    "--auth-file",
+    "users.htpasswd",
+    "--auth-realm",
+    'Team "docs"',
+  ]);
+  assert.deepEqual(c.authUsers, [{ user: "alice", hash }, { user: "bob", hash }]);
+  assert.equal(c.authFile, "users.htpasswd");
+  assert.equal(c.authRealm, 'Team "docs"');
+  assert.match(error(["--auth", `alice:${hash}`, "--auth", `alice:${hash}`]), /"alice" twice/);
+  assert.match(error(["--auth-file="]), /--auth-file must name a file/);
+  assert.match(error(["--auth-realm", "x"]), /--auth-realm needs --auth or --auth-file/);
+  assert.match(
+    error(["--auth", `alice:${hash}`, "--auth-realm", "caf\u00e9"]),
+    /--auth-realm must be non-empty printable ASCII/,
+  );
+});
+
+Deno.test("parseCli() refuses a password in --auth with the hash-password hint, without echoing it", () => {
+  const message = error(["--auth", "alice:plaintext-pw"]);
+  assert.match(message, /^--auth for "alice" is not a bcrypt hash; .*sockserve hash-password/);
+  assert.ok(!message.includes("plaintext-pw"));
+  assert.ok(!message.includes("\n"));
+});

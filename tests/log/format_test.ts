@@ -11,6 +11,7 @@ import {
   formatEndpoint,
   formatResponseEntry,
   NOT_SENT,
+  redactUserinfo,
   type ResponseRecord,
 } from "../../src/log/format.ts";
 import { bytes } from "../helpers.ts";
@@ -89,6 +90,35 @@ Deno.test("describeUnparsed() keeps a printable excerpt of a broken request", ()
   assert.equal(hostile.requestLine, '\\x1b[31mEVIL\\x00 "x');
   assert.equal(hostile.method, "-");
   assert.equal(describeUnparsed(bytes("A".repeat(1000))).requestLine.length, 200);
+});
+
+Deno.test("redactUserinfo() replaces user:password@ in any URI of a line with ***@", async (t) => {
+  const cases: [string, string][] = [
+    ["GET http://alice:secret@localhost/ HTTP/1.1", "GET http://***@localhost/ HTTP/1.1"],
+    [
+      "GET https://alice@localhost:8080/a?b HTTP/1.1",
+      "GET https://***@localhost:8080/a?b HTTP/1.1",
+    ],
+    ["GET http://a:p@ss@host/x@y HTTP/1.1", "GET http://***@host/x@y HTTP/1.1"],
+    ["CONNECT alice:secret@host:443 HTTP/1.1", "CONNECT ***@host:443 HTTP/1.1"],
+    ["GET /mail/a@b.example HTTP/1.1", "GET /mail/a@b.example HTTP/1.1"],
+    ["GET /?to=a@b HTTP/1.1", "GET /?to=a@b HTTP/1.1"],
+    ["GET / HTTP/1.1", "GET / HTTP/1.1"],
+  ];
+  for (const [line, expected] of cases) {
+    await t.step(line, () => assert.equal(redactUserinfo(line), expected));
+  }
+});
+
+Deno.test("describeUnparsed() keeps no userinfo, even when the excerpt is cut inside it", () => {
+  assert.deepEqual(describeUnparsed(bytes("GET http://alice:secret@localhost/ HTTP/1.1\r\n")), {
+    requestLine: "GET http://***@localhost/ HTTP/1.1",
+    method: "GET",
+    target: "http://***@localhost/",
+    version: "HTTP/1.1",
+  });
+  const long = describeUnparsed(bytes(`GET http://alice:${"s".repeat(500)}@h/ HTTP/1.1\r\n`));
+  assert.equal(long.requestLine, "GET http://***@h/ HTTP/1.1");
 });
 
 Deno.test("formatCsvRows() writes exactly what csv-stringify writes for every field shape", async (t) => {
