@@ -15,6 +15,7 @@ import type { AuthUser } from "../server/auth.ts";
 import {
   type ConfigFile,
   formatSettings,
+  keyPathText,
   type Layer,
   mergeLayers,
   type OptionValue,
@@ -37,7 +38,14 @@ import {
 
 export { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./common.ts";
 import type { ServeOptions } from "../server/serve.ts";
-import { type HeaderRule, NO_RULES, parseHeaderOption, type Rules } from "../server/rules.ts";
+import {
+  checkRules,
+  type HeaderRule,
+  mergeRules,
+  NO_RULES,
+  parseHeaderOption,
+  type Rules,
+} from "../server/rules.ts";
 import {
   DEFAULT_HEADER_TIMEOUT_S,
   DEFAULT_HSTS_MAX_AGE_S,
@@ -375,7 +383,27 @@ function validateSettings(settings: Settings, cpuCount: number): ServeCommand | 
       : originText(origin);
     return fail(`${where}: ${command.message}`);
   }
-  return { ...command, notices: [...settings.notices, ...command.notices] };
+  const rules = fileRules(settings.file);
+  if ("kind" in rules) return rules;
+  return {
+    ...command,
+    // The file's rules come after -H, so its per-path rules win over a field set everywhere.
+    rules: mergeRules(command.rules, rules),
+    notices: [...settings.notices, ...command.notices],
+  };
+}
+
+/**
+ * Checks the config file's `[[headers]]`, `[[redirects]]` and `[[rewrites]]`; a refused value is
+ * named by where it is written (`site.toml:7:1 headers[1].set.Content-Length: …`).
+ */
+function fileRules(file: ConfigFile | null): Rules | UsageError {
+  if (file === null) return NO_RULES;
+  const checked = checkRules(file.tables);
+  if (checked.ok) return checked.rules;
+  return fail(
+    `${originText(file.locate(checked.at))} ${keyPathText(checked.at)}: ${checked.reason}`,
+  );
 }
 
 /** A usage error about one option's value, so its origin can be named. */

@@ -287,6 +287,86 @@ Deno.test("parseCli() refuses a bad -H in one line that quotes it", async (t) =>
   }
 });
 
+/** parseCli with one config file, s.toml, held in memory. */
+function withFile(args: string[], text: string) {
+  return parseCli(["--config", "s.toml", ...args], 2, {
+    readFile: (path) => {
+      if (path !== "s.toml") throw new Error("no such file");
+      return text;
+    },
+  });
+}
+
+const FILE_RULES = `header = ["X-File: 1"]
+
+[[headers]]
+glob = "/assets/**"
+status = [200, 304]
+set = { "Cache-Control" = "max-age=60" }
+
+[[redirects]]
+from = "/old/:id"
+to = "/new/:id"
+status = 308
+
+[[rewrites]]
+from = "/app/*"
+to = "/app/index.html"
+`;
+
+Deno.test("parseCli() takes the config file's rule tables after the -H rules", () => {
+  const command = withFile([], FILE_RULES);
+  assert.equal(command.kind, "serve", JSON.stringify(command));
+  assert.deepEqual((command as ServeCommand).rules, {
+    headers: [
+      { glob: "/**", set: { "X-File": "1" } },
+      { glob: "/assets/**", status: [200, 304], set: { "Cache-Control": "max-age=60" } },
+    ],
+    redirects: [{ from: "/old/:id", to: "/new/:id", status: 308 }],
+    rewrites: [{ from: "/app/*", to: "/app/index.html" }],
+  });
+  // -H on the command line replaces the file's header list, as for every repeatable option.
+  const cli = withFile(["-H", "X-Cli: 2"], FILE_RULES) as ServeCommand;
+  assert.deepEqual(cli.rules.headers.map((rule) => rule.set), [
+    { "X-Cli": "2" },
+    { "Cache-Control": "max-age=60" },
+  ]);
+});
+
+Deno.test("parseCli() names a refused rule by FILE:LINE:COL and key path", async (t) => {
+  const cases: [string, string][] = [
+    [
+      '[[headers]]\nglob = "/a"\nset = { "X-A" = "1" }\n\n[[headers]]\nglob = "/b"\nremove = ["Content-Length"]\n',
+      "s.toml:7:1 headers[1].remove[0]: Content-Length cannot be removed",
+    ],
+    [
+      '[[redirects]]\nfrom = "/old/:id"\nto = "/new/:name"\n',
+      "s.toml:3:1 redirects[0].to: :name inserts a group that from does not capture",
+    ],
+    ['[[rewrites]]\nfrom = "/a"\n', "s.toml:1:1 rewrites[0].to: missing"],
+    ['header = ["Connection: close"]\n', 's.toml:1:1 header: -H "Connection: close": Connection'],
+  ];
+  for (const [text, message] of cases) {
+    await t.step(message, () => {
+      const command = withFile([], text);
+      assert.equal(command.kind, "error", JSON.stringify(command));
+      assert.ok(
+        command.kind === "error" && command.message.startsWith(message),
+        command.kind === "error" ? command.message : "",
+      );
+    });
+  }
+});
+
+Deno.test("sockserve.example.toml's rule tables, uncommented, are valid rules", () => {
+  const example = Deno.readTextFileSync(new URL("../../sockserve.example.toml", import.meta.url));
+  const rules = example.slice(example.indexOf("# [[headers]]")).replace(/^# (?=[a-z[])/gm, "");
+  const command = withFile([], rules);
+  assert.equal(command.kind, "serve", JSON.stringify(command));
+  const { headers, redirects, rewrites } = (command as ServeCommand).rules;
+  assert.deepEqual([headers.length, redirects.length, rewrites.length], [1, 1, 1]);
+});
+
 Deno.test("--help names -H/--header", async () => {
   const { HELP } = await import("../../src/cli/help.ts");
   assert.match(HELP, /-H, --header 'N: V'/);

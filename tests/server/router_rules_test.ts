@@ -87,6 +87,22 @@ Deno.test("-H puts its field on every response: 200, 304, 404, 405, a router 400
   assert.deepEqual(statuses, [304, 404, 405, 400, 400]);
 });
 
+Deno.test("-H puts its field on a 401 of --auth, and a redirect rule waits for the credentials", async () => {
+  const hash = "$2b$10$jYac00ewhhb6fYi2GLz7UunzzpwdYGpghE6scMDwa3teHgXYVQnDG";
+  await using server = await serveRules(
+    await site(),
+    {
+      headers: [{ glob: "/**", set: { "X-Test": "yes" } }],
+      redirects: [{ from: "/old", to: "/t.txt" }],
+    },
+    { auth: { users: [{ user: "alice", hash }], realm: "sockserve" } },
+  );
+  const refused = await request(server.port, get("/old"));
+  assert.equal(refused.status, 401);
+  assert.equal(refused.headers.get("x-test"), "yes");
+  assert.equal(refused.headers.has("location"), false);
+});
+
 Deno.test("-H rules reach every serving isolate (--workers 2)", async () => {
   await using server = await startServer({
     root: await site(),
@@ -94,6 +110,42 @@ Deno.test("-H rules reach every serving isolate (--workers 2)", async () => {
   });
   for (let i = 0; i < 20; i++) {
     assert.equal((await request(server.port, get("/t.txt"))).headers.get("x-test"), "yes", `#${i}`);
+  }
+});
+
+Deno.test("rules from a config file reach every serving isolate (--workers 2)", async () => {
+  const root = await site();
+  const config = `${await Deno.makeTempDir({ prefix: "sockserve-config-" })}/site.toml`;
+  await Deno.writeTextFile(
+    config,
+    `header = ["X-Test: yes"]
+
+[[headers]]
+glob = "**/*.txt"
+set = { "Cache-Control" = "max-age=60" }
+
+[[redirects]]
+from = "/old/:id"
+to = "/new/:id"
+status = 307
+
+[[rewrites]]
+from = "/app/*"
+to = "/app/index.html"
+`,
+  );
+  await using server = await startServer({
+    root,
+    args: ["--quiet", "--workers", "2", "--config", config],
+  });
+  for (let i = 0; i < 10; i++) {
+    const file = await request(server.port, get("/t.txt"));
+    assert.equal(file.headers.get("x-test"), "yes", `#${i}`);
+    assert.equal(file.headers.get("cache-control"), "max-age=60", `#${i}`);
+    const moved = await request(server.port, get("/old/7?a=b"));
+    assert.equal(moved.status, 307, `#${i}`);
+    assert.equal(moved.headers.get("location"), "/new/7?a=b");
+    assert.equal((await request(server.port, get("/app/x/y"))).body, "the app", `#${i}`);
   }
 });
 
