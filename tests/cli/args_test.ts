@@ -358,15 +358,6 @@ Deno.test("parseCli() names a refused rule by FILE:LINE:COL and key path", async
   }
 });
 
-Deno.test("sockserve.example.toml's rule tables, uncommented, are valid rules", () => {
-  const example = Deno.readTextFileSync(new URL("../../sockserve.example.toml", import.meta.url));
-  const rules = example.slice(example.indexOf("# [[headers]]")).replace(/^# (?=[a-z[])/gm, "");
-  const command = withFile([], rules);
-  assert.equal(command.kind, "serve", JSON.stringify(command));
-  const { headers, redirects, rewrites } = (command as ServeCommand).rules;
-  assert.deepEqual([headers.length, redirects.length, rewrites.length], [1, 1, 1]);
-});
-
 Deno.test("--help names -H/--header", async () => {
   const { HELP } = await import("../../src/cli/help.ts");
   assert.match(HELP, /-H, --header 'N: V'/);

@@ -428,3 +428,12 @@ Deno.test("sockserve.example.toml is a valid config file that names every option
     assert.match(text, new RegExp(`^(# )?${option} =`, "m"), `${option} is not in the example`);
   }
 });
+
+Deno.test("sockserve.example.toml's rule tables, uncommented, are valid rules", () => {
+  const example = Deno.readTextFileSync(new URL("../../sockserve.example.toml", import.meta.url));
+  const rules = example.slice(example.indexOf("# [[headers]]")).replace(/^# (?=[a-z[])/gm, "");
+  const command = parseWith(["--config", "rules.toml"], { "rules.toml": rules });
+  assert.equal(command.kind, "serve", JSON.stringify(command));
+  const { headers, redirects, rewrites } = (command as ServeCommand).rules;
+  assert.deepEqual([headers.length, redirects.length, rewrites.length], [1, 1, 1]);
+});
