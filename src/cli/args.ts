@@ -23,6 +23,7 @@ import {
 
 export { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./common.ts";
 import type { ServeOptions } from "../server/serve.ts";
+import { DEFAULT_SPA_FILE, spaFileProblem } from "../server/fallbacks.ts";
 import {
   DEFAULT_HEADER_TIMEOUT_S,
   DEFAULT_HSTS_MAX_AGE_S,
@@ -119,6 +120,8 @@ const SERVE_OPTIONS = {
   "any-host": { type: "boolean" },
   compress: { type: "boolean" },
   precompressed: { type: "boolean" },
+  spa: { type: "string" },
+  "clean-urls": { type: "boolean" },
   workers: { type: "string" },
   "max-connections": { type: "string" },
   quiet: { type: "boolean", short: "q" },
@@ -161,6 +164,7 @@ export function parseCli(
   if (rest[0] === "cert") return parseCertArgs(rest.slice(1));
   const normalized = normalizeArgs(rest, SERVE_OPTIONS, SEED_ALIASES, "--help", {
     hsts: String(DEFAULT_HSTS_MAX_AGE_S),
+    spa: DEFAULT_SPA_FILE,
   });
   if (!Array.isArray(normalized)) return normalized;
   let parsed;
@@ -276,6 +280,13 @@ export function parseCli(
   const compressNotices = compress && hasNoTransform(cacheControl)
     ? ["--compress has no effect: --cache-control has no-transform, which forbids compressing."]
     : [];
+  const spa = values.spa ?? null;
+  const spaProblem = spa === null ? null : spaFileProblem(spa);
+  if (spaProblem !== null) {
+    return fail(
+      `--spa takes a file from the root after "=" (--spa=/app.html): ${spaProblem}, got "${spa}"`,
+    );
+  }
   // Behind a reverse proxy on this machine every client looks local: /STOP would be anyone's.
   if (values["allow-stop"] && values["any-host"]) {
     return fail(
@@ -304,6 +315,8 @@ export function parseCli(
     anyHost: values["any-host"] ?? false,
     compress,
     precompressed: values.precompressed ?? false,
+    spa,
+    cleanUrls: values["clean-urls"] ?? false,
     workers,
     maxConnections,
     rootGiven,
