@@ -37,6 +37,7 @@ import {
 
 export { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./common.ts";
 import type { ServeOptions } from "../server/serve.ts";
+import { DEFAULT_SPA_FILE, spaFileProblem } from "../server/fallbacks.ts";
 import {
   DEFAULT_HEADER_TIMEOUT_S,
   DEFAULT_HSTS_MAX_AGE_S,
@@ -147,6 +148,8 @@ const SERVE_OPTIONS = {
   auth: { type: "string", multiple: true },
   "auth-file": { type: "string" },
   "auth-realm": { type: "string" },
+  spa: { type: "string" },
+  "clean-urls": { type: "boolean" },
   workers: { type: "string" },
   "max-connections": { type: "string" },
   quiet: { type: "boolean", short: "q" },
@@ -272,6 +275,7 @@ const DEFAULT_VALUES: Readonly<Record<string, OptionValue>> = {
   "any-host": false,
   compress: false,
   precompressed: false,
+  "clean-urls": false,
   quiet: false,
   verbose: false,
 };
@@ -292,9 +296,7 @@ function gatherSettings(
   args: readonly string[],
   sources: CliSources,
 ): Settings | UsageError | { readonly kind: "help" } | { readonly kind: "version" } {
-  const normalized = normalizeArgs(args, SERVE_OPTIONS, SEED_ALIASES, "--help", {
-    hsts: String(DEFAULT_HSTS_MAX_AGE_S),
-  });
+  const normalized = normalizeArgs(args, SERVE_OPTIONS, SEED_ALIASES, "--help", BARE_VALUES);
   if (!Array.isArray(normalized)) return normalized;
   let parsed;
   try {
@@ -322,7 +324,7 @@ function gatherSettings(
   };
 
   const env = sources.env ?? {};
-  const environment = readEnvironment(env, SERVE_OPTIONS);
+  const environment = readEnvironment(env, SERVE_OPTIONS, BARE_VALUES);
   if ("kind" in environment) return environment;
   const configPath = (values.config as string | undefined) ?? env.SOCKSERVE_CONFIG ?? null;
   let file: ConfigFile | null = null;
@@ -334,13 +336,19 @@ function gatherSettings(
     } catch (error) {
       return fail(`Cannot read the config file ${configPath}: ${(error as Error).message}`);
     }
-    const read = readConfigText(text, configPath, SERVE_OPTIONS);
+    const read = readConfigText(text, configPath, SERVE_OPTIONS, BARE_VALUES);
     if ("kind" in read) return read;
     file = read;
   }
   const layer = mergeLayers(file?.layer ?? EMPTY_LAYER, environment.layer, argv);
   return { layer, file, configPath, notices: environment.notices };
 }
+
+/** Options whose value is optional (`--hsts`, `--spa`) → what they mean written bare. */
+const BARE_VALUES: Readonly<Record<string, string>> = {
+  hsts: String(DEFAULT_HSTS_MAX_AGE_S),
+  spa: DEFAULT_SPA_FILE,
+};
 
 /** A command line typed by a person. */
 const COMMAND_LINE: Origin = { kind: "command line" };
@@ -479,6 +487,14 @@ function validateServe(values: ServeValues, cpuCount: number): ServeCommand | Op
   const compressNotices = compress && hasNoTransform(cacheControl)
     ? ["--compress has no effect: --cache-control has no-transform, which forbids compressing."]
     : [];
+  const spa = values.spa ?? null;
+  const spaProblem = spa === null ? null : spaFileProblem(spa);
+  if (spaProblem !== null) {
+    return failOn(
+      "spa",
+      `--spa takes a file from the root after "=" (--spa=/app.html): ${spaProblem}, got "${spa}"`,
+    );
+  }
   // Behind a reverse proxy on this machine every client looks local: /STOP would be anyone's.
   if (values["allow-stop"] && values["any-host"]) {
     return fail(
@@ -508,6 +524,8 @@ function validateServe(values: ServeValues, cpuCount: number): ServeCommand | Op
     anyHost: values["any-host"] ?? false,
     compress,
     precompressed: values.precompressed ?? false,
+    spa,
+    cleanUrls: values["clean-urls"] ?? false,
     workers,
     maxConnections,
     rootGiven,

@@ -32,11 +32,12 @@ import {
   type Handler,
 } from "./connection.ts";
 import { errorPage } from "./error_pages.ts";
+import { shellSettings } from "./fallbacks.ts";
 import { type Confinement, detectConfinement, type Supervisor } from "./opener.ts";
 import type { Root } from "./resolver.ts";
 import { Listeners, type TlsPair } from "./listeners.ts";
 import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
-import { hasAllPermissions } from "../platform.ts";
+import { hasAllPermissions, IS_WINDOWS } from "../platform.ts";
 import { type AuthSettings, PasswordGate } from "./auth.ts";
 import { formatBasicChallenge } from "../http/basic_auth.ts";
 import {
@@ -120,6 +121,17 @@ export interface ServeSettings {
    * with bcrypt hashes, and the realm. @default null
    */
   readonly auth?: AuthSettings | null;
+  /**
+   * Single-page app: a GET or HEAD for a route that names nothing (its last segment has no dot
+   * or ends in `.html`) gets this file, a path from the root such as `/index.html`, with 200 and
+   * `Cache-Control: no-cache`. @default null
+   */
+  readonly spa?: string | null;
+  /**
+   * Clean URLs: `/about` serves `about.html` when nothing is named `about`, and `/about.html`
+   * (or `/docs/index.html`) answers 301 to `/about` (`/docs/`). @default false
+   */
+  readonly cleanUrls?: boolean;
 }
 
 /**
@@ -179,6 +191,8 @@ export interface Server {
  */
 export async function serve(options: ServeOptions): Promise<Server> {
   const root: Root = { realPath: await Deno.realPath(options.root), dotfiles: options.dotfiles };
+  // Before any socket opens: a bad shell path throws here.
+  const spa = shellSettings(options.spa, { dotfiles: root.dotfiles, windows: IS_WINDOWS });
   const hosts = hostList(options.host);
   const tls = options.tls ?? null;
   const reusePort = options.reusePort ?? false;
@@ -263,6 +277,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
         challenge: formatBasicChallenge(options.auth.realm),
       }
       : null,
+    cleanUrls: options.cleanUrls ?? false,
+    spa,
     requestStop: options.requestStop ?? (() => void stop()),
     localHostsOnly: !options.anyHost &&
       hosts.every((host) => isLoopbackAddress(host) || host === "localhost"),
