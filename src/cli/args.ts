@@ -38,6 +38,7 @@ import {
 
 export { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./common.ts";
 import type { ServeOptions } from "../server/serve.ts";
+import { DEFAULT_SPA_FILE, spaFileProblem } from "../server/fallbacks.ts";
 import {
   checkRules,
   type HeaderRule,
@@ -162,6 +163,8 @@ const SERVE_OPTIONS = {
   auth: { type: "string", multiple: true },
   "auth-file": { type: "string" },
   "auth-realm": { type: "string" },
+  spa: { type: "string" },
+  "clean-urls": { type: "boolean" },
   workers: { type: "string" },
   "max-connections": { type: "string" },
   header: { type: "string", short: "H", multiple: true },
@@ -288,6 +291,7 @@ const DEFAULT_VALUES: Readonly<Record<string, OptionValue>> = {
   "any-host": false,
   compress: false,
   precompressed: false,
+  "clean-urls": false,
   quiet: false,
   verbose: false,
 };
@@ -308,9 +312,7 @@ function gatherSettings(
   args: readonly string[],
   sources: CliSources,
 ): Settings | UsageError | { readonly kind: "help" } | { readonly kind: "version" } {
-  const normalized = normalizeArgs(args, SERVE_OPTIONS, SEED_ALIASES, "--help", {
-    hsts: String(DEFAULT_HSTS_MAX_AGE_S),
-  });
+  const normalized = normalizeArgs(args, SERVE_OPTIONS, SEED_ALIASES, "--help", BARE_VALUES);
   if (!Array.isArray(normalized)) return normalized;
   let parsed;
   try {
@@ -338,7 +340,7 @@ function gatherSettings(
   };
 
   const env = sources.env ?? {};
-  const environment = readEnvironment(env, SERVE_OPTIONS);
+  const environment = readEnvironment(env, SERVE_OPTIONS, BARE_VALUES);
   if ("kind" in environment) return environment;
   const configPath = (values.config as string | undefined) ?? env.SOCKSERVE_CONFIG ?? null;
   let file: ConfigFile | null = null;
@@ -350,13 +352,19 @@ function gatherSettings(
     } catch (error) {
       return fail(`Cannot read the config file ${configPath}: ${(error as Error).message}`);
     }
-    const read = readConfigText(text, configPath, SERVE_OPTIONS);
+    const read = readConfigText(text, configPath, SERVE_OPTIONS, BARE_VALUES);
     if ("kind" in read) return read;
     file = read;
   }
   const layer = mergeLayers(file?.layer ?? EMPTY_LAYER, environment.layer, argv);
   return { layer, file, configPath, notices: environment.notices };
 }
+
+/** Options whose value is optional (`--hsts`, `--spa`) → what they mean written bare. */
+const BARE_VALUES: Readonly<Record<string, string>> = {
+  hsts: String(DEFAULT_HSTS_MAX_AGE_S),
+  spa: DEFAULT_SPA_FILE,
+};
 
 /** A command line typed by a person. */
 const COMMAND_LINE: Origin = { kind: "command line" };
@@ -515,6 +523,14 @@ function validateServe(values: ServeValues, cpuCount: number): ServeCommand | Op
   const compressNotices = compress && hasNoTransform(cacheControl)
     ? ["--compress has no effect: --cache-control has no-transform, which forbids compressing."]
     : [];
+  const spa = values.spa ?? null;
+  const spaProblem = spa === null ? null : spaFileProblem(spa);
+  if (spaProblem !== null) {
+    return failOn(
+      "spa",
+      `--spa takes a file from the root after "=" (--spa=/app.html): ${spaProblem}, got "${spa}"`,
+    );
+  }
   const headerRules = parseHeaderOptions(values.header ?? []);
   if (!Array.isArray(headerRules)) return headerRules;
   // Behind a reverse proxy on this machine every client looks local: /STOP would be anyone's.
@@ -546,6 +562,8 @@ function validateServe(values: ServeValues, cpuCount: number): ServeCommand | Op
     anyHost: values["any-host"] ?? false,
     compress,
     precompressed: values.precompressed ?? false,
+    spa,
+    cleanUrls: values["clean-urls"] ?? false,
     workers,
     maxConnections,
     rootGiven,

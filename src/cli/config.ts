@@ -96,12 +96,14 @@ export function envVariable(option: string): string {
  * @param text The file's text.
  * @param file The file's name, for messages (`FILE:LINE:COL key: reason`).
  * @param options The options a key may name.
+ * @param bareValues Options with an optional value → what `true` means (`spa = true`).
  * @returns The layer and tables, or a usage error naming the line and column.
  */
 export function readConfigText(
   text: string,
   file: string,
   options: Readonly<Record<string, OptionSpec>>,
+  bareValues: Readonly<Record<string, string>> = {},
 ): ConfigFile | UsageError {
   let document: Record<string, unknown>;
   try {
@@ -133,6 +135,14 @@ export function readConfigText(
       if (COMMAND_LINE_ONLY.has(key)) return at([key], "only on the command line");
       const guess = suggest(key, [...Object.keys(options), ...RULE_TABLES]);
       return at([key], `unknown key${guess === null ? "" : ` (did you mean ${guess}?)`}`);
+    }
+    // `spa = true` is `--spa` written bare; `false` is not giving it.
+    if (key in bareValues && typeof value === "boolean") {
+      if (value) {
+        values[key] = bareValues[key];
+        origins[key] = locate([key]);
+      }
+      continue;
     }
     const converted = tomlToOption(value, spec, NUMERIC.has(key));
     if (typeof converted === "object" && "reason" in converted) {
@@ -190,11 +200,13 @@ function describe(value: unknown): string {
  *
  * @param env The variables (only those sockserve may read).
  * @param options The options a variable may name.
+ * @param bareValues Options with an optional value → what `true` means (`SOCKSERVE_SPA=true`).
  * @returns The layer and notices about unknown variables, or a usage error.
  */
 export function readEnvironment(
   env: Readonly<Record<string, string>>,
   options: Readonly<Record<string, OptionSpec>>,
+  bareValues: Readonly<Record<string, string>> = {},
 ): { readonly layer: Layer; readonly notices: readonly string[] } | UsageError {
   const byVariable = new Map(
     Object.keys(options).filter((o) => !COMMAND_LINE_ONLY.has(o)).map((o) => [envVariable(o), o]),
@@ -215,7 +227,10 @@ export function readEnvironment(
       continue;
     }
     const spec = options[option];
-    if (spec.type === "boolean") {
+    const flag = option in bareValues ? parseBoolean(text) : null;
+    if (flag === false) continue;
+    if (flag === true) values[option] = bareValues[option];
+    else if (spec.type === "boolean") {
       const flag = parseBoolean(text);
       if (flag === null) return fail(`${variable}: expected true or false, got "${text}"`);
       values[option] = flag;

@@ -17,6 +17,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_ROOT,
 } from "./args.ts";
+import { DEFAULT_SPA_FILE } from "../server/fallbacks.ts";
 
 /** The help text printed by `--help`. */
 export const HELP = `sockserve ${VERSION}: serve a folder over HTTP/1.1, logging every response.
@@ -61,6 +62,11 @@ What is answered:
                            in the config file
       --compress           br, zstd or gzip on the fly for text-like files of 512 B to 1 MiB
       --precompressed      Serve FILE.br, FILE.zst, FILE.gz beside FILE when not older than it
+      --spa[=FILE]         Single-page app: a missing route (no dot in its last segment, or
+                           ending in .html) gets FILE with 200 and Cache-Control: no-cache;
+                           missing assets stay 404            (bare: ${DEFAULT_SPA_FILE})
+      --clean-urls         /about serves about.html; /about.html and /docs/index.html answer
+                           301 to /about and /docs/ (a file or folder named about wins)
       --any-host           On loopback, answer any Host (behind a reverse proxy); otherwise only
                            this machine's names (localhost, 127.0.0.1, ::1) get answers
       --allow-stop         Let GET /STOP from this machine stop the server (not with --any-host)
@@ -93,6 +99,7 @@ Examples:
   sockserve -d ./site --host 0.0.0.0          the same for the whole local network
   sockserve -d ./site --workers auto          one serving isolate per CPU (Linux)
   sockserve -H 'X-Frame-Options: DENY'        a field on every response
+  sockserve -d ./dist --spa --clean-urls      a single-page app with clean URLs
   sockserve cert --out ./dev-certs            make a certificate for localhost, then:
   sockserve -p 8443 --tls-cert ./dev-certs/cert.pem --tls-key ./dev-certs/key.pem
   sockserve --auth-file ./users.htpasswd      ask for a user name and password

@@ -17,7 +17,9 @@ import {
 import { DEFAULT_ROOT, formatServerUrl, SERVE_OPTION_NAMES, type ServeCommand } from "./args.ts";
 import { ENV_PREFIX, envVariable } from "./config.ts";
 import { bindPlan } from "../server/listeners.ts";
-import { relativeInside } from "../server/resolver.ts";
+import { relativeInside, resolvePath } from "../server/resolver.ts";
+import { shellSettings } from "../server/fallbacks.ts";
+import { IS_WINDOWS } from "../platform.ts";
 import { type CheckedPair, expiryWarning, readTlsPair } from "../server/tls.ts";
 import { watchTlsFiles } from "../server/tls_reload.ts";
 import type { Server } from "../server/serve.ts";
@@ -334,6 +336,36 @@ export async function prepareFolders(command: ServeCommand): Promise<void> {
 }
 
 /**
+ * Checks the `--spa` file is a regular file inside the root, found the way a request for it is
+ * (links followed only inside the root, dotfiles hidden), so a typo fails at start rather than
+ * turning every missing route into a 404.
+ *
+ * @param command The serve options, with the root chosen.
+ * @throws StartupError with exit code 2 and the reason in one line.
+ */
+export async function checkSpaFile(
+  command: Pick<ServeCommand, "root" | "spa" | "dotfiles">,
+): Promise<void> {
+  if (command.spa === null) return;
+  let shell;
+  try {
+    shell = shellSettings(command.spa, { dotfiles: command.dotfiles, windows: IS_WINDOWS })!;
+  } catch (error) {
+    // A name this platform reads as something else (a Windows device, say).
+    throw new StartupError(`--spa file ${command.spa} cannot be served here: ${error}`, 2);
+  }
+  const root = { realPath: await Deno.realPath(command.root), dotfiles: command.dotfiles };
+  const found = await resolvePath(root, shell.path);
+  if (found.kind === "file") return;
+  const what = found.kind === "redirect" || found.kind === "directory"
+    ? "is a folder; name its file, such as /index.html"
+    : found.kind === "forbidden"
+    ? "cannot be read"
+    : "is not a file inside the root";
+  throw new StartupError(`--spa file ${command.spa} ${what} (root ${command.root}).`, 2);
+}
+
+/**
  * Returns a warning when the log dir lies inside the served root, where anyone could download
  * the logs (client addresses, every request); null otherwise, or when it cannot be checked
  * (no read access to the log dir means it is not under the readable root).
@@ -371,6 +403,7 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
   const supervised = hasAllPermissions();
   if (!supervised) checkPermissions(command);
   await prepareFolders(command);
+  await checkSpaFile(command);
   const certificate = await loadCertificate(command);
   const auth = await loadAuth(command);
   const authWarning = auth === null

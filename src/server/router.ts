@@ -2,7 +2,8 @@
  * The router: decides what to answer a parsed request, in this order — the Host policy (421),
  * credentials with `--auth` (401, or 503 when too many are being checked), `OPTIONS`, the method
  * (405/501), `GET /STOP`, redirect and rewrite rules, then the path: the hot-file cache, else the
- * resolver and the opener, a listing or a redirect; with `--compress` or `--precompressed`, which
+ * resolver and the opener, a listing or a redirect; with `--clean-urls` and `--spa`, what a path
+ * that names no file gets instead (`fallbacks.ts`); with `--compress` or `--precompressed`, which
  * representation of a file (identity, a sidecar, or compressed on the fly; 406 when none is
  * acceptable); CORS fields go on, then header rules edit the reply. Every error goes through the
  * error-page funnel.
@@ -37,6 +38,13 @@ import type { PasswordGate } from "./auth.ts";
 import { type FileCache, type PathWatch, type ServedSidecar, watchPath } from "./cache.ts";
 import type { ConnectionInfo } from "./connection.ts";
 import { errorPage, type ErrorPageSource, isErrorReply } from "./error_pages.ts";
+import {
+  cleanRedirect,
+  htmlSibling,
+  isIndexName,
+  isSpaRoute,
+  type ShellSettings,
+} from "./fallbacks.ts";
 import { type Refusal, refusalStatus } from "./fs_errors.ts";
 import {
   formatListingHtml,
@@ -61,9 +69,11 @@ import {
   SIDECAR_EXTENSIONS,
 } from "./representation.ts";
 import {
+  encodePath,
   joinInside,
   type NormalizedPath,
   normalizePath,
+  type Resolution,
   resolvePath,
   type Root,
 } from "./resolver.ts";
@@ -109,6 +119,10 @@ export interface AnswerContext extends ErrorPageSource {
   readonly rules?: CompiledRules | null;
   /** Basic authentication (`--auth`, `--auth-file`); null when anyone may read. */
   readonly auth?: AuthCheck | null;
+  /** `/about` serves `about.html`, and `/about.html` moves there (`--clean-urls`). */
+  readonly cleanUrls?: boolean;
+  /** The single-page-app shell for missing routes (`--spa`); null when off. */
+  readonly spa?: ShellSettings | null;
 }
 
 /** What the router needs to ask for credentials. */
@@ -466,7 +480,10 @@ function pathReply(
   context: AnswerContext,
 ): Reply | Promise<Reply> {
   const key = path.segments.join("/") + (path.directory ? "/" : "");
-  const cached = context.cache.lookup(key);
+  // With clean URLs a page's `.html` address may move, which the cold path decides.
+  const cached = context.cleanUrls && cleanRedirect(path, null) !== null
+    ? null
+    : context.cache.lookup(key);
   if (cached !== null) {
     const coding = context.coding ?? null;
     // Neither --compress nor --precompressed: the hot path stays exactly as it was.
@@ -523,17 +540,21 @@ const NO_SIDECARS: ReadonlyMap<ContentCoding, Representation> = new Map();
  * Answers with the representation the request gets (RFC 9110 §12.5.3): identity, a fresh
  * sidecar, or the identity bytes compressed on the fly (once per file version, kept by the
  * cache); 406 when none is acceptable. Preconditions and ranges then apply to that one, so an
- * ETag of another coding never matches. Open files not chosen are closed.
+ * ETag of another coding never matches. Open files not chosen are closed. The SPA shell is
+ * answered with its own fields and wire caches (`shell`).
  */
 function codedReply(
   head: RequestHead,
   { identity, sidecars }: Offer,
   context: AnswerContext,
   coding: CodingSettings,
+  shell: ShellSettings | null = null,
 ): Reply | Promise<Reply> {
   const codings = sidecars.size === 0 ? NO_CODINGS : [...sidecars.keys()];
   const choice = chooseCoding(identity, codings, head, coding.compress);
-  const options = choice.vary ? coding.varyOptions : context.fileOptions;
+  const options = choice.vary
+    ? (shell?.varyOptions ?? coding.varyOptions)
+    : (shell?.options ?? context.fileOptions);
   let chosen: Representation | null | Promise<Representation> = identity;
   if (choice.coding === null) chosen = null;
   else if (choice.from === "sidecar") chosen = sidecars.get(choice.coding as ContentCoding)!;
@@ -553,15 +574,20 @@ function codedReply(
     return errorPage(context, 406, { method: head.method, headers: [VARY_ACCEPT_ENCODING] });
   }
   if (chosen instanceof Promise) {
-    return chosen.then((rep) => representationReply(rep, head, options));
+    return chosen.then((rep) => representationReply(shell?.wrap(rep) ?? rep, head, options));
   }
-  return representationReply(chosen, head, options);
+  return representationReply(shell?.wrap(chosen) ?? chosen, head, options);
 }
 
 /** No codings. */
 const NO_CODINGS: readonly ContentCoding[] = [];
 
-/** The cold path: resolve the path on disk, then open, list or redirect. */
+/**
+ * The cold path: resolve the path on disk, then open, list or redirect. With `--clean-urls` a
+ * page's `.html` address moves to its clean URL, and a path that names nothing tries its `.html`
+ * page; with `--spa` a route that still names nothing gets the shell. Folders, refusals (403,
+ * 503) and paths that look like assets keep their answer.
+ */
 async function resolveAndReply(
   head: RequestHead,
   path: NormalizedPath,
@@ -569,40 +595,146 @@ async function resolveAndReply(
   context: AnswerContext,
 ): Promise<Reply> {
   const { method } = head;
-  const options = context.fileOptions;
   const resolution = await resolvePath(context.root, path, head.query);
   switch (resolution.kind) {
     case "file": {
-      const opened = await openInside(context.root, resolution.path, context);
-      if (opened.kind !== "open") return await refuse(context, opened, method);
-      const { stat } = opened.file;
-      const representation = await context.cache.admit(
-        key,
-        resolution.path,
-        resolution.candidate,
-        opened.file,
-        // The identity proof is made of path checks: repeat it once the bytes are read.
-        context.confinement === "identity"
-          ? () => stillInside(context.root, resolution.path, stat)
-          : undefined,
-      );
-      if (representation === null) return await errorPage(context, 404, { method });
-      const coding = context.coding ?? null;
-      if (coding === null) return representationReply(representation, head, options);
-      const original = { realPath: resolution.path, stat, identity: representation };
-      const sidecars = coding.precompressed
-        ? await findSidecars(context, path, key, original)
-        : NO_SIDECARS;
-      return await codedReply(head, { identity: representation, sidecars }, context, coding);
+      if (context.cleanUrls) {
+        const moved = await cleanLocation(context, path, head.query);
+        if (moved !== null) return redirectReply(moved, method);
+      }
+      return await fileReply(head, await offerAt(context, path, key, resolution), context);
     }
     case "directory":
       if (!context.listing) return await errorPage(context, 404, { method });
       return await listingReply(context, resolution.path, path.segments, head);
     case "redirect":
       return redirectReply(resolution.location, method);
+    case "not-found":
+      return await notFoundReply(head, path, context);
     default:
       return await refuse(context, resolution, method);
   }
+}
+
+/**
+ * Where a page served by its `.html` name moves with `--clean-urls`, or null: a folder's
+ * `index.html` to the folder, `/about.html` to `/about` only when `/about` names nothing (a file
+ * or folder there wins, and the page keeps its `.html` address, so no redirect ever loops).
+ */
+async function cleanLocation(
+  context: AnswerContext,
+  path: NormalizedPath,
+  query: string | null,
+): Promise<string | null> {
+  const clean = cleanRedirect(path, query);
+  if (clean === null) return null;
+  if (clean.unless === null) return clean.location;
+  const there = await resolvePath(context.root, clean.unless);
+  return there.kind === "not-found" ? clean.location : null;
+}
+
+/** A path the resolver could not find: its `.html` page, the SPA shell, or 404. */
+async function notFoundReply(
+  head: RequestHead,
+  path: NormalizedPath,
+  context: AnswerContext,
+): Promise<Reply> {
+  const { method } = head;
+  const page = context.cleanUrls ? htmlSibling(path) : null;
+  if (page !== null) {
+    // Served exactly as a request for the page itself is, under the page's own cache key.
+    const offer = await offerAt(context, page, page.segments.join("/"));
+    if (!("kind" in offer)) {
+      if (isIndexName(path)) {
+        closeOffer(offer);
+        return redirectReply(encodePath(path.segments.slice(0, -1), true) + search(head), method);
+      }
+      return await fileReply(head, offer, context);
+    }
+    if (offer.kind === "busy") return await refuse(context, offer, method);
+  }
+  const shell = context.spa ?? null;
+  if (shell === null || !isSpaRoute(path)) return await errorPage(context, 404, { method });
+  // Resolved, opened, proven and cached as a request for FILE would be; a refusal of FILE
+  // (missing, outside the root) is what this request gets.
+  const offer = await offerAt(context, shell.path, shell.key);
+  if ("kind" in offer) return await refuse(context, offer, method);
+  return await fileReply(head, offer, context, shell);
+}
+
+/** The query part of a redirect: `?query`, or nothing. */
+function search(head: RequestHead): string {
+  return head.query === null ? "" : `?${head.query}`;
+}
+
+/** Closes the open files of an offer that is not answered with. */
+function closeOffer({ identity, sidecars }: Offer): void {
+  for (const rep of [identity, ...sidecars.values()]) {
+    if (rep.source.kind === "file") rep.source.file.close();
+  }
+}
+
+/**
+ * What a path that names a file offers: from the hot-file cache, else resolved (unless the
+ * caller already did), opened, proven inside the root, admitted to the cache under `key`, and
+ * with `--precompressed` its sidecars looked for.
+ *
+ * @returns The offer, or why the file is not served.
+ */
+async function offerAt(
+  context: AnswerContext,
+  path: NormalizedPath,
+  key: string,
+  resolved?: Resolution,
+): Promise<Offer | Refusal> {
+  const coding = context.coding ?? null;
+  if (resolved === undefined) {
+    const cached = context.cache.lookup(key);
+    if (cached !== null) {
+      const sidecars = coding?.precompressed ? context.cache.sidecars(key) : NO_SIDECARS;
+      if (sidecars !== null) return { identity: cached, sidecars };
+    }
+  }
+  const resolution = resolved ?? await resolvePath(context.root, path);
+  if (resolution.kind !== "file") {
+    return resolution.kind === "busy" || resolution.kind === "forbidden" ? resolution : NOT_FOUND;
+  }
+  const opened = await openInside(context.root, resolution.path, context);
+  if (opened.kind !== "open") return opened;
+  const { stat } = opened.file;
+  const representation = await context.cache.admit(
+    key,
+    resolution.path,
+    resolution.candidate,
+    opened.file,
+    // The identity proof is made of path checks: repeat it once the bytes are read.
+    context.confinement === "identity"
+      ? () => stillInside(context.root, resolution.path, stat)
+      : undefined,
+  );
+  if (representation === null) return NOT_FOUND;
+  if (coding === null || !coding.precompressed) {
+    return { identity: representation, sidecars: NO_SIDECARS };
+  }
+  const original = { realPath: resolution.path, stat, identity: representation };
+  return { identity: representation, sidecars: await findSidecars(context, path, key, original) };
+}
+
+/** A file that is not served. */
+const NOT_FOUND: Refusal = { kind: "not-found" };
+
+/** Answers with a file's offer, or its refusal; the SPA shell with its own fields. */
+async function fileReply(
+  head: RequestHead,
+  offer: Offer | Refusal,
+  context: AnswerContext,
+  shell: ShellSettings | null = null,
+): Promise<Reply> {
+  if ("kind" in offer) return await refuse(context, offer, head.method);
+  const coding = context.coding ?? null;
+  if (coding !== null) return await codedReply(head, offer, context, coding, shell);
+  if (shell === null) return representationReply(offer.identity, head, context.fileOptions);
+  return representationReply(shell.wrap(offer.identity), head, shell.options);
 }
 
 /** A file as the resolver found it, the opener proved it and the cache admitted it. */

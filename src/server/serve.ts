@@ -32,6 +32,7 @@ import {
   type Handler,
 } from "./connection.ts";
 import { errorPage } from "./error_pages.ts";
+import { shellSettings } from "./fallbacks.ts";
 import { type Confinement, detectConfinement, type Supervisor } from "./opener.ts";
 import type { Root } from "./resolver.ts";
 import { Listeners, type TlsPair } from "./listeners.ts";
@@ -123,6 +124,17 @@ export interface ServeSettings {
    */
   readonly auth?: AuthSettings | null;
   /**
+   * Single-page app: a GET or HEAD for a route that names nothing (its last segment has no dot
+   * or ends in `.html`) gets this file, a path from the root such as `/index.html`, with 200 and
+   * `Cache-Control: no-cache`. @default null
+   */
+  readonly spa?: string | null;
+  /**
+   * Clean URLs: `/about` serves `about.html` when nothing is named `about`, and `/about.html`
+   * (or `/docs/index.html`) answers 301 to `/about` (`/docs/`). @default false
+   */
+  readonly cleanUrls?: boolean;
+  /**
    * Header, redirect and rewrite rules (`-H`, the config file), checked by `checkRules`; they
    * are checked again here, and a refused one throws a TypeError. @default no rules
    */
@@ -187,6 +199,8 @@ export interface Server {
 export async function serve(options: ServeOptions): Promise<Server> {
   const rules = prepareRules(options.rules ?? null);
   const root: Root = { realPath: await Deno.realPath(options.root), dotfiles: options.dotfiles };
+  // Before any socket opens: a bad shell path throws here.
+  const spa = shellSettings(options.spa, { dotfiles: root.dotfiles, windows: IS_WINDOWS });
   const hosts = hostList(options.host);
   const tls = options.tls ?? null;
   const reusePort = options.reusePort ?? false;
@@ -271,6 +285,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
         challenge: formatBasicChallenge(options.auth.realm),
       }
       : null,
+    cleanUrls: options.cleanUrls ?? false,
+    spa,
     rules,
     requestStop: options.requestStop ?? (() => void stop()),
     localHostsOnly: !options.anyHost &&

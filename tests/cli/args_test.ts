@@ -234,6 +234,29 @@ Deno.test("parseCli() --hsts[=SECONDS]: bare means a year, a value only after '=
   assert.equal(error(["--hsts"]), "--hsts needs HTTPS: give --tls-cert and --tls-key too");
 });
 
+Deno.test("parseCli() --spa[=FILE]: bare means /index.html, a file only after '='", () => {
+  assert.equal(serve([]).spa, null);
+  assert.equal(serve(["--spa"]).spa, "/index.html");
+  assert.equal(serve(["--spa=/app/shell.html"]).spa, "/app/shell.html");
+  // Bare, it takes no value: the next word is the port.
+  const bare = serve(["--spa", "8000"]);
+  assert.equal(bare.spa, "/index.html");
+  assert.equal(bare.port, 8000);
+  for (const file of ["app.html", "", "/", "/app/", "/../x.html", "/.env", "/a/./b.html"]) {
+    assert.match(
+      error([`--spa=${file}`]),
+      /^--spa takes a file from the root after "=" \(--spa=\/app\.html\): .*, got "/,
+      file,
+    );
+  }
+});
+
+Deno.test("parseCli() --clean-urls is a switch, off by default", () => {
+  assert.equal(serve([]).cleanUrls, false);
+  assert.equal(serve(["--clean-urls"]).cleanUrls, true);
+  assert.equal(error(["--clean-urls=yes"]), "--clean-urls takes no value (see --help)");
+});
+
 Deno.test("formatServerUrl() says https for a TLS server", () => {
   assert.equal(formatServerUrl("::1", 8443, true), "https://[::1]:8443/");
 });

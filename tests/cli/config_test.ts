@@ -437,3 +437,19 @@ Deno.test("sockserve.example.toml's rule tables, uncommented, are valid rules", 
   const { headers, redirects, rewrites } = (command as ServeCommand).rules;
   assert.deepEqual([headers.length, redirects.length, rewrites.length], [1, 1, 1]);
 });
+
+Deno.test("an option with an optional value: spa = true is --spa bare, false is not giving it", () => {
+  const spa = (text: string, env: Record<string, string> = {}) =>
+    (parseWith(["--config", "s.toml"], { "s.toml": text }, env) as ServeCommand).spa;
+  assert.equal(spa("spa = true\n"), "/index.html");
+  assert.equal(spa('spa = "/app.html"\n'), "/app.html");
+  assert.equal(spa("spa = false\n"), null);
+  assert.equal(spa("", { SOCKSERVE_SPA: "yes" }), "/index.html");
+  assert.equal(spa("", { SOCKSERVE_SPA: "/shell.html" }), "/shell.html");
+  assert.match(
+    errorOf(
+      parseWith(["--config", "s.toml"], { "s.toml": 'clean-urls = true\nspa = "app.html"\n' }),
+    ),
+    /^s\.toml:2:1 spa: --spa takes a file from the root/,
+  );
+});
