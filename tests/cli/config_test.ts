@@ -453,3 +453,20 @@ Deno.test("an option with an optional value: spa = true is --spa bare, false is 
     /^s\.toml:2:1 spa: --spa takes a file from the root/,
   );
 });
+
+Deno.test("the README's config --print sample is what sockserve prints", () => {
+  const repo = new URL("../../", import.meta.url);
+  const readme = Deno.readTextFileSync(new URL("README.md", repo));
+  const sample = /```\n(# sockserve's settings[^`]*)```/.exec(readme);
+  assert.ok(sample !== null, "the sample is in the README");
+  const command = parseCli(
+    ["config", "--print", "--config", "sockserve.example.toml", "-p", "9002"],
+    2,
+    { readFile: (path) => Deno.readTextFileSync(new URL(path, repo)) },
+  );
+  assert.equal(command.kind, "config-print", JSON.stringify(command));
+  const printed = (command as { text: string }).text.split("\n");
+  const shown = sample[1].split("\n").filter((line) => line !== "" && line !== "…");
+  assert.ok(shown.length >= 4);
+  for (const line of shown) assert.ok(printed.includes(line), `not printed: ${line}`);
+});
