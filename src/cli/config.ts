@@ -9,7 +9,7 @@
  */
 
 import { dirname, isAbsolute, join } from "node:path";
-import { parse, stringify, TomlError } from "smol-toml";
+import { parse, stringify, TomlError } from "npm:smol-toml@^1.9.1";
 import { fail, type OptionSpec, suggest, type UsageError } from "./common.ts";
 
 /** Option values as parseArgs returns them: a string, a boolean or a list of strings. */
