@@ -3,8 +3,8 @@
  * to the main isolate, which owns the one log writer, and — when supervised on Linux — asks the
  * main isolate to prove that each file it opened is inside the root.
  *
- * Messages in: `start` (options), `stop`, `located`, `listed`. Messages out: `listening`,
- * `failed`, `logs`, `stop-all` (a /STOP request), `stopped`, `locate`, `list`.
+ * Messages in: `start` (options), `stop`, `located`, `listed`, `metrics-rest`. Messages out:
+ * `listening`, `failed`, `logs`, `metrics`, `stop-all` (a /STOP request), `stopped`, `locate`, `list`.
  *
  * @module
  */
@@ -17,8 +17,13 @@ import type { ListingResult, Located, Supervisor } from "./opener.ts";
 import { bindPlan } from "./listeners.ts";
 import { hostList, serve, type ServeOptions, type Server } from "./serve.ts";
 import type { FromWorker, ToWorker } from "./workers.ts";
+import { EMPTY_SNAPSHOT, type MetricsSnapshot } from "./metrics.ts";
+import { METRICS_PUSH_MS } from "../limits.ts";
 
 let server: Server | null = null;
+/** The rest of the server's metrics, as the main isolate last sent them. */
+let metricsRest: MetricsSnapshot = EMPTY_SNAPSHOT;
+let metricsTimer: ReturnType<typeof setInterval> | undefined;
 
 /** The main isolate's proofs, asked for by message and matched to their answers by id. */
 class SupervisorClient implements Supervisor {
@@ -77,6 +82,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         (batch, transfer) =>
           self.postMessage({ kind: "logs", batch } satisfies FromWorker, transfer),
         !message.options.quiet || message.options.verbose,
+        message.options.csvForwardedColumn ?? false,
       );
       const options: ServeOptions = {
         ...message.options,
@@ -84,6 +90,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         requestStop: () => post({ kind: "stop-all" }),
         // Freeing a socket needs what a serving isolate lacks: the main isolate does it.
         reapSocket: (ends) => post({ kind: "reap", ends }),
+        metricsPeers: () => metricsRest,
         ...(message.confinement === "supervisor" ? { supervisor } : {}),
       };
       try {
@@ -95,6 +102,13 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
           redirectPort: server.redirectPort,
           permissions: describePermissions(options),
         });
+        if (options.metrics) {
+          // Bounded: one small snapshot per interval, whatever the traffic.
+          metricsTimer = setInterval(() => {
+            const snapshot = server?.metricsSnapshot();
+            if (snapshot) post({ kind: "metrics", snapshot });
+          }, METRICS_PUSH_MS);
+        }
       } catch (error) {
         post({ kind: "failed", message: describeError(error) });
       }
@@ -108,7 +122,11 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         post({ kind: "tls-done", error: describeError(error) });
       }
       return;
+    case "metrics-rest":
+      metricsRest = message.snapshot;
+      return;
     case "stop":
+      clearInterval(metricsTimer);
       await server?.stop();
       post({ kind: "stopped" });
   }

@@ -29,7 +29,15 @@ import {
   openDirectoryInside,
 } from "./opener.ts";
 import type { Root } from "./resolver.ts";
-import { createLogWriter, hostList, serve, type ServeOptions, type Server } from "./serve.ts";
+import {
+  createLogWriter,
+  hostList,
+  serve,
+  type ServeOptions,
+  type Server,
+  writerSnapshot,
+} from "./serve.ts";
+import { EMPTY_SNAPSHOT, mergeSnapshots, type MetricsSnapshot } from "./metrics.ts";
 import { bindPlan, type TlsPair } from "./listeners.ts";
 import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
 import { MAX_CONCURRENT_LISTINGS, SHUTDOWN_GRACE_S, WORKER_STOP_SLACK_MS } from "../limits.ts";
@@ -39,7 +47,7 @@ export { hasAllPermissions } from "../platform.ts";
 /** Options a worker can receive (everything but functions, the log sink and the supervisor). */
 export type WorkerOptions = Omit<
   ServeOptions,
-  "logs" | "requestStop" | "supervisor" | "reapSocket"
+  "logs" | "requestStop" | "supervisor" | "reapSocket" | "metricsPeers"
 >;
 
 /** Messages from the main isolate to a worker. */
@@ -51,6 +59,8 @@ export type ToWorker =
     readonly confinement: Confinement | null;
   }
   | { readonly kind: "stop" }
+  /** The rest of the server's metrics: the main isolate's and every other worker's. */
+  | { readonly kind: "metrics-rest"; readonly snapshot: MetricsSnapshot }
   | { readonly kind: "tls"; readonly pair: TlsPair }
   | { readonly kind: "located"; readonly id: number; readonly result: Located }
   | { readonly kind: "listed"; readonly id: number; readonly result: ListingResult };
@@ -73,6 +83,8 @@ export type FromWorker =
   | { readonly kind: "tls-done"; readonly error: string | null }
   | { readonly kind: "reap"; readonly ends: SocketEnds }
   | { readonly kind: "stopped" }
+  /** The worker's own metrics, every METRICS_PUSH_MS. */
+  | { readonly kind: "metrics"; readonly snapshot: MetricsSnapshot }
   | { readonly kind: "locate"; readonly id: number; readonly path: string }
   | {
     readonly kind: "list";
@@ -158,11 +170,22 @@ export async function serveWithWorkers(
     ? (Deno.build.os === "linux" ? "supervisor" : "identity")
     : null;
 
+  /** Each worker's latest metrics (`--metrics`). */
+  const workerMetrics = new Map<Worker, MetricsSnapshot>();
+  /** Everything but one worker's own counts: this isolate's, and the other workers' latest. */
+  const metricsBesides = (child: Worker | null): MetricsSnapshot =>
+    mergeSnapshots(
+      writerSnapshot(writer),
+      primary?.metricsSnapshot() ?? EMPTY_SNAPSHOT,
+      ...[...workerMetrics].filter(([w]) => w !== child).map(([, snapshot]) => snapshot),
+    );
+
   let primary: Server | null = null;
   if (!supervised) {
     primary = await serve({
       ...options,
       logs: writer,
+      metricsPeers: () => metricsBesides(null),
       reusePort: true,
       connectionIds: { offset: 0, step: workers },
       requestStop: () => void stop(),
@@ -223,6 +246,9 @@ export async function serveWithWorkers(
             return reject(new Error(message.message));
           case "logs":
             return writer.append(message.batch);
+          case "metrics":
+            workerMetrics.set(child, message.snapshot);
+            return postQuietly(child, { kind: "metrics-rest", snapshot: metricsBesides(child) });
           case "stop-all":
             return void stop();
           case "locate":
@@ -283,6 +309,7 @@ export async function serveWithWorkers(
     stop,
     confinement: confinement ?? primary!.confinement,
     responseCount: () => writer.responseCount,
+    metricsSnapshot: () => options.metrics ? mergeSnapshots(metricsBesides(null)) : null,
     reloadTls: async (pair) => {
       if (primary !== null) await primary.reloadTls(pair);
       const errors = await Promise.all(children.map((child) => reloadWorker(child, pair)));
