@@ -11,7 +11,6 @@
  * @module
  */
 
-
 /** Upper bounds (seconds) of the request-duration histogram buckets; `+Inf` follows. */
 export const DURATION_BUCKETS_S: readonly number[] = [
   0.001,
