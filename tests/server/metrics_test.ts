@@ -13,7 +13,9 @@ import {
   mergeSnapshots,
   Metrics,
 } from "../../src/server/metrics.ts";
+import { makeCertificates } from "../fixtures/certificates.ts";
 import {
+  bytes,
   eventually,
   exchange,
   get,
@@ -22,6 +24,7 @@ import {
   readToEnd,
   request,
   startServer,
+  writeAll,
 } from "../helpers.ts";
 
 const PROMTOOL = "/usr/bin/promtool";
@@ -214,4 +217,42 @@ Deno.test({
     assert.equal(refused, missing);
     assert.match(await scrape(server.port), /^# HELP /);
   },
+});
+
+/** Sends one request over TLS, trusting one CA, and reads until the server closes. */
+async function tlsGet(port: number, caPem: string, path: string): Promise<string> {
+  const conn = await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [caPem] });
+  try {
+    await conn.handshake();
+    await writeAll(conn, bytes(get(path)));
+    return latin1(await readToEnd(conn));
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // Closed by the server already.
+    }
+  }
+}
+
+Deno.test("--metrics with HTTPS counts completed and failed TLS handshakes", async () => {
+  const certs = await makeCertificates();
+  const root = await makeTree({ "index.html": "<p>hi</p>" });
+  await using server = await startServer({
+    root,
+    args: ["--metrics", "/metrics", "--tls-cert", certs.cert, "--tls-key", certs.key, "--quiet"],
+  });
+  for (let i = 0; i < 2; i++) {
+    assert.match(await tlsGet(server.port, certs.caPem, "/"), /^HTTP\/1\.1 200 /);
+  }
+  // Plain HTTP to the HTTPS port: the handshake fails.
+  await exchange(server.port, get("/"));
+  let text = "";
+  await eventually(async () => {
+    text = await tlsGet(server.port, certs.caPem, "/metrics");
+    // The scrape's own handshake is done before it is answered: 2 + 1.
+    return sample(text, "sockserve_tls_handshakes_total") === 3 &&
+      sample(text, "sockserve_tls_handshake_failures_total") === 1;
+  }, "the handshakes counted");
+  assert.match(text, /^sockserve_requests_total\{code="2xx",method="GET"\} 2\r?$/m);
 });
