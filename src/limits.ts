@@ -279,8 +279,11 @@ export const MAX_TRUSTED_PROXIES = 64;
 /** Bytes read to find SocketOutput.csv's header row at startup (it is about 190). */
 export const CSV_HEADER_PEEK_BYTES = 1024;
 
-/** Milliseconds between a worker's metric snapshots to the main isolate: a scrape lags by this. */
-export const METRICS_PUSH_MS = 500;
+/**
+ * Milliseconds a scrape waits for a worker's counts: a stuck worker's last known counts are
+ * used instead, so a scrape always answers.
+ */
+export const METRICS_ASK_TIMEOUT_MS = 1000;
 
 // ── The client (src/client/) ──────────────────────────────────────────────────────────────────
 

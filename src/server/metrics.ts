@@ -2,11 +2,12 @@
  * Metrics (`--metrics PATH`): what each isolate counts, as a plain snapshot that can be posted
  * between isolates and summed, and its Prometheus text exposition (version 0.0.4).
  *
- * Every serving isolate counts its own responses in a {@linkcode Metrics}; with `--workers N`
- * each worker posts a snapshot to the main isolate every `METRICS_PUSH_MS` (limits.ts), and the
- * main isolate answers each with the sum of everything else (its own log figures and the other
- * workers' latest snapshots). A scrape, whichever isolate takes it, is its own live counts plus
- * that sum: the whole server, at most one push interval old for the other isolates.
+ * Every serving isolate counts its own responses in a {@linkcode Metrics}. With `--workers N` (or
+ * supervised) a scrape is answered by whichever worker took it: it asks the main isolate for the
+ * rest, the main isolate asks every other worker for its snapshot now (waiting at most
+ * `METRICS_ASK_TIMEOUT_MS`, then using the last one it got) and adds its log figures, and the
+ * worker adds its own live counts. Every part is taken after the scrape began, so counters never
+ * go backwards between scrapes, whichever isolate answers; nothing is sent between scrapes.
  *
  * @module
  */

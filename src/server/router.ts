@@ -135,7 +135,7 @@ export interface MetricsEndpoint {
   /** Whether a peer may read the metrics: loopback or a trusted proxy. */
   readonly allowed: (ip: string) => boolean;
   /** The whole server's metrics in the Prometheus text format. */
-  readonly exposition: () => string;
+  readonly exposition: () => Promise<string>;
 }
 
 /** What the router needs to ask for credentials. */
@@ -530,14 +530,21 @@ function metricsReply(
   head: RequestHead,
   info: ConnectionInfo,
   metrics: MetricsEndpoint,
-): Reply | null {
+): Promise<Reply> | null {
   if (head.method !== "GET" && head.method !== "HEAD") return null;
   if (!metrics.allowed(info.client.ip)) return null;
-  const body = new TextEncoder().encode(metrics.exposition());
-  const reply = bytesReply(200, body, METRICS_CONTENT_TYPE, head.method, {
-    headers: [["Cache-Control", "no-store"]],
+  return metrics.exposition().then((text) => {
+    const reply = bytesReply(
+      200,
+      new TextEncoder().encode(text),
+      METRICS_CONTENT_TYPE,
+      head.method,
+      {
+        headers: [["Cache-Control", "no-store"]],
+      },
+    );
+    return { ...reply, uncounted: true };
   });
-  return { ...reply, uncounted: true };
 }
 
 /**

@@ -193,7 +193,7 @@ export interface ServeOptions extends ServeSettings {
    * the main isolate), added to this isolate's counts in every scrape. By default, the log
    * writer's figures when this server owns it.
    */
-  readonly metricsPeers?: () => MetricsSnapshot;
+  readonly metricsPeers?: () => Promise<MetricsSnapshot>;
 }
 
 /** A running server. */
@@ -303,7 +303,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const ownSnapshot = () =>
     metrics!.snapshot({ openConnections: connections.size, cacheBytes: cache.stats.bytes });
   const peers = options.metricsPeers ??
-    (() => logs instanceof LogWriter ? writerSnapshot(logs) : EMPTY_SNAPSHOT);
+    (() => Promise.resolve(logs instanceof LogWriter ? writerSnapshot(logs) : EMPTY_SNAPSHOT));
   let misdirectedHinted = false;
   const confinement: Confinement = options.supervisor ? "supervisor" : detectConfinement(root);
   const context: AnswerContext = {
@@ -330,7 +330,12 @@ export async function serve(options: ServeOptions): Promise<Server> {
       counters: metrics,
       // Loopback peers are this machine; trusted proxies relay for the operator's own network.
       allowed: (ip) => isLoopbackAddress(ip) || (trustedProxy?.(ip) ?? false),
-      exposition: () => formatMetrics(mergeSnapshots(ownSnapshot(), peers())),
+      // The others' counts first, then this isolate's, so each part is at least as new as the
+      // scrape: counters never go backwards between scrapes, whichever isolate answers.
+      exposition: async () => {
+        const rest = await peers();
+        return formatMetrics(mergeSnapshots(ownSnapshot(), rest));
+      },
     },
     requestStop: options.requestStop ?? (() => void stop()),
     localHostsOnly: !options.anyHost &&
