@@ -79,6 +79,7 @@ const RECORD: ResponseRecord = {
   head: formatHead("HTTP/1.1", 200, FIELDS),
   bodyBytes: 1024,
   durationMs: 0.123,
+  forwardedClient: null,
 };
 const BATCH = Array.from({ length: 1000 }, () => RECORD);
 

@@ -268,6 +268,23 @@ export const MAX_PENDING_CONSOLE_LINES = 10_000;
 /** Milliseconds closing waits for a console that is not being read, so exit never hangs. */
 export const CONSOLE_CLOSE_WAIT_MS = 1000;
 
+// ── Reverse proxies and metrics (src/http/forwarded.ts, src/server/metrics.ts) ──────────────
+
+/** Hops of a forwarding list walked from the right: real chains have 1–3 → past it, the peer. */
+export const MAX_FORWARDED_HOPS = 32;
+
+/** `--trusted-proxy` ranges: a handful of proxies or networks is normal → exit 2 beyond. */
+export const MAX_TRUSTED_PROXIES = 64;
+
+/** Bytes read to find SocketOutput.csv's header row at startup (it is about 190). */
+export const CSV_HEADER_PEEK_BYTES = 1024;
+
+/**
+ * Milliseconds a scrape waits for a worker's counts: a stuck worker's last known counts are
+ * used instead, so a scrape always answers.
+ */
+export const METRICS_ASK_TIMEOUT_MS = 1000;
+
 // ── The client (src/client/) ──────────────────────────────────────────────────────────────────
 
 /** Default seconds `get` waits for progress (connecting, or any byte of the response) → exit 2. */

@@ -6,6 +6,7 @@
 
 import { bracketHost, unbracketHost } from "../http/authority.ts";
 import { hasNoTransform } from "../http/content_coding.ts";
+import { LOOPBACK_CIDRS, parseCidr } from "../http/forwarded.ts";
 import { parseArgs } from "node:util";
 import { type GetCommand, parseGetArgs } from "../client/args.ts";
 import { type CertParse, parseCertArgs } from "./cert_args.ts";
@@ -54,6 +55,7 @@ import {
   MAX_CONNECTIONS_LIMIT,
   MAX_HSTS_MAX_AGE_S,
   MAX_TIMEOUT_S,
+  MAX_TRUSTED_PROXIES,
   MAX_WORKERS,
 } from "../limits.ts";
 
@@ -83,6 +85,8 @@ export interface ServeCommand extends
       | "hstsMaxAgeS"
       | "auth"
       | "rules"
+      | "csvForwardedColumn"
+      | "metricsPeers"
     >
   > {
   readonly kind: "serve";
@@ -168,6 +172,8 @@ const SERVE_OPTIONS = {
   workers: { type: "string" },
   "max-connections": { type: "string" },
   header: { type: "string", short: "H", multiple: true },
+  "trusted-proxy": { type: "string", multiple: true },
+  metrics: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   verbose: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
@@ -533,6 +539,8 @@ function validateServe(values: ServeValues, cpuCount: number): ServeCommand | Op
   }
   const headerRules = parseHeaderOptions(values.header ?? []);
   if (!Array.isArray(headerRules)) return headerRules;
+  const proxies = parseProxyOptions(values);
+  if ("kind" in proxies) return proxies;
   // Behind a reverse proxy on this machine every client looks local: /STOP would be anyone's.
   if (values["allow-stop"] && values["any-host"]) {
     return fail(
@@ -569,6 +577,7 @@ function validateServe(values: ServeValues, cpuCount: number): ServeCommand | Op
     rootGiven,
     portGiven,
     rules: { ...NO_RULES, headers: headerRules },
+    ...proxies,
     // The default port needs no warning: only a port the user chose does.
     notices: [
       ...(portGiven ? portNotices(port) : []),
@@ -599,6 +608,48 @@ function parseHeaderOptions(texts: readonly string[]): HeaderRule[] | OptionErro
     rules.push(parsed.rule);
   }
   return rules;
+}
+
+/** The reverse-proxy and metrics part of a serve command. */
+type ProxyOptions = Pick<ServeCommand, "trustedProxies" | "metrics">;
+
+/**
+ * Validates `--trusted-proxy CIDR|loopback` (repeatable; `loopback` is 127.0.0.0/8 and ::1) and
+ * `--metrics PATH` (a plain absolute path, answered before the resolver).
+ */
+function parseProxyOptions(
+  values: { readonly "trusted-proxy"?: readonly string[]; readonly metrics?: string },
+): ProxyOptions | OptionError {
+  const trustedProxies: string[] = [];
+  for (const text of values["trusted-proxy"] ?? []) {
+    const ranges = text === "loopback" ? LOOPBACK_CIDRS : [text];
+    if (text !== "loopback" && parseCidr(text) === null) {
+      return failOn(
+        "trusted-proxy",
+        `--trusted-proxy takes an address, a CIDR range (10.0.0.0/8, 2001:db8::/32) or ` +
+          `loopback, got "${text}"`,
+      );
+    }
+    for (const range of ranges) if (!trustedProxies.includes(range)) trustedProxies.push(range);
+  }
+  if (trustedProxies.length > MAX_TRUSTED_PROXIES) {
+    return failOn(
+      "trusted-proxy",
+      `--trusted-proxy takes at most ${MAX_TRUSTED_PROXIES} ranges; give wider ones`,
+    );
+  }
+  const metrics = values.metrics ?? null;
+  // The path is compared with the request's path as sent: no query, no dot segments, no escapes.
+  if (
+    metrics !== null &&
+    (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@\/-]*$/.test(metrics) || /(^|\/)\.\.?(\/|$)/.test(metrics))
+  ) {
+    return failOn(
+      "metrics",
+      `--metrics takes a path such as /metrics (no query, dot segments or escapes), got "${metrics}"`,
+    );
+  }
+  return { trustedProxies, metrics };
 }
 
 /** The HTTPS part of a serve command. */

@@ -80,6 +80,13 @@ Authentication (HTTP Basic; use HTTPS beyond this machine):
                            the root
       --auth-realm NAME    The realm browsers show in their login prompt  (default ${DEFAULT_AUTH_REALM})
 
+Behind a reverse proxy, metrics:
+      --trusted-proxy CIDR|loopback  Believe Forwarded (else X-Forwarded-For) from these
+                           peers, repeatable; the access line shows the client they name
+                           (loopback: 127.0.0.0/8 and ::1)                 (default none)
+      --metrics PATH       Prometheus metrics at PATH, for loopback and trusted peers only
+                                                                          (default off)
+
 Limits:
       --header-timeout S   Seconds to receive a request head, else 408     (default ${DEFAULT_HEADER_TIMEOUT_S})
       --body-timeout S     Seconds to receive a request body, else close   (default: header timeout)

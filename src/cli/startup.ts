@@ -9,6 +9,7 @@
 import { bracketHost, isLoopbackAddress } from "../http/authority.ts";
 import { fileURLToPath } from "node:url";
 import {
+  CSV_HEADER_PEEK_BYTES,
   DEFAULT_MAX_CONNECTIONS,
   FD_RESERVE,
   MAX_AUTH_FILE_BYTES,
@@ -17,6 +18,7 @@ import {
 import { DEFAULT_ROOT, formatServerUrl, SERVE_OPTION_NAMES, type ServeCommand } from "./args.ts";
 import { ENV_PREFIX, envVariable } from "./config.ts";
 import { bindPlan } from "../server/listeners.ts";
+import { CSV_FORWARDED_COLUMN, SOCKETS_FILE } from "../log/format.ts";
 import { relativeInside, resolvePath } from "../server/resolver.ts";
 import { shellSettings } from "../server/fallbacks.ts";
 import { IS_WINDOWS } from "../platform.ts";
@@ -389,6 +391,35 @@ export async function logDirWarning(root: string, logDir: string): Promise<strin
 }
 
 /**
+ * Decides whether SocketOutput.csv gets the `forwarded_client` column: a file sockserve creates
+ * does; an existing file does only if its header row already has it, so rows appended to a file
+ * of an older version keep its shape (a CSV reader expects every row as wide as the header). A
+ * file that cannot be read (scoped flags without read on the log dir) keeps the old shape.
+ *
+ * @param logDir The log dir.
+ * @returns Whether to write the column.
+ */
+export async function csvTakesForwardedColumn(logDir: string): Promise<boolean> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(`${logDir}/${SOCKETS_FILE}`, { read: true });
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound;
+  }
+  try {
+    const start = new Uint8Array(CSV_HEADER_PEEK_BYTES);
+    const n = await file.read(start);
+    const header = new TextDecoder().decode(start.subarray(0, n ?? 0)).split("\n")[0];
+    // An empty file gets its header row when sockserve first writes to it: the new shape.
+    return n === null || header.trim().split(",").at(-1) === CSV_FORWARDED_COLUMN;
+  } catch {
+    return false;
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * Runs every startup check, then listens and prints the `Serving … at …` line.
  *
  * @param command The serve options.
@@ -429,6 +460,8 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
         maxConnections: Math.max(1, Math.floor(maxConnections / workers)),
         tls: certificate?.pair ?? null,
         auth,
+        csvForwardedColumn: command.trustedProxies.length > 0 &&
+          await csvTakesForwardedColumn(command.logDir),
         // A new certificate gets new sockets beside the old ones: the port never closes.
         reusePort: certificate !== null && canSharePort(),
       },

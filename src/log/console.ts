@@ -14,6 +14,7 @@ export class ConsoleQueue {
   #queue: string[] = [];
   #busy = false;
   #dropped = 0;
+  #droppedTotal = 0;
   #writing: Promise<void> = Promise.resolve();
 
   /** @param write Writes text to the console (stdout). */
@@ -28,7 +29,10 @@ export class ConsoleQueue {
    */
   add(lines: readonly string[]): void {
     const room = MAX_PENDING_CONSOLE_LINES - this.#queue.length;
-    if (lines.length > room) this.#dropped += lines.length - Math.max(room, 0);
+    if (lines.length > room) {
+      this.#dropped += lines.length - Math.max(room, 0);
+      this.#droppedTotal += lines.length - Math.max(room, 0);
+    }
     if (room > 0) this.#queue.push(...lines.slice(0, room));
     if (this.#busy) return;
     this.#busy = true;
@@ -44,6 +48,11 @@ export class ConsoleQueue {
       }
       this.#busy = false;
     })();
+  }
+
+  /** Lines dropped since the queue was made (for `--metrics`). */
+  get droppedTotal(): number {
+    return this.#droppedTotal;
   }
 
   /** Waits for the queue to drain, but at most {@linkcode CONSOLE_CLOSE_WAIT_MS}. */

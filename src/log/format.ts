@@ -34,6 +34,13 @@ export const CSV_COLUMNS = [
   "duration_ms",
 ] as const;
 
+/**
+ * The column added after {@linkcode CSV_COLUMNS} with trusted proxies: the client a trusted
+ * proxy named (empty when the peer is the client). Only a file sockserve creates gets it, so an
+ * existing file's rows keep the shape of its header row.
+ */
+export const CSV_FORWARDED_COLUMN = "forwarded_client";
+
 /** An address of one end of a TCP connection. */
 export interface Endpoint {
   readonly ip: string;
@@ -75,6 +82,12 @@ export interface ResponseRecord {
   readonly bodyBytes: number;
   /** From the complete request head to the last byte written. */
   readonly durationMs: number;
+  /**
+   * The client a trusted proxy named (`--trusted-proxy`): an address, or `unknown` / `_name`
+   * as the proxy wrote it; null when the peer is the client. The console shows it in place of
+   * the peer; HTTPResponses.txt and the CSV 4-tuple keep the socket's own ends.
+   */
+  readonly forwardedClient: string | null;
 }
 
 /**
@@ -138,10 +151,20 @@ export function formatResponseEntry(record: ResponseRecord): string {
  *
  * @param records The responses.
  * @param withHeader Start with the column row (for a new file).
+ * @param forwardedColumn Add {@linkcode CSV_FORWARDED_COLUMN} as the last column.
  * @returns CSV text ending with a line break.
  */
-export function formatCsvRows(records: readonly ResponseRecord[], withHeader = false): string {
-  let text = withHeader ? stringify([CSV_COLUMNS], CSV_OPTIONS) : "";
+export function formatCsvRows(
+  records: readonly ResponseRecord[],
+  withHeader = false,
+  forwardedColumn = false,
+): string {
+  let text = withHeader
+    ? stringify(
+      [forwardedColumn ? [...CSV_COLUMNS, CSV_FORWARDED_COLUMN] : CSV_COLUMNS],
+      CSV_OPTIONS,
+    )
+    : "";
   for (const record of records) {
     // Times, addresses and numbers never need quoting; method, target and version come from
     // the client and go through the CSV library whenever they hold a character it would quote.
@@ -149,7 +172,8 @@ export function formatCsvRows(records: readonly ResponseRecord[], withHeader = f
       `${record.client.ip},${record.client.port},${record.connectionId},` +
       `${record.requestOnConnection},${csvValue(record.method)},${csvValue(record.target)},` +
       `${csvValue(record.version)},${record.status},${record.bodyBytes},` +
-      `${record.durationMs.toFixed(3)}\n`;
+      `${record.durationMs.toFixed(3)}` +
+      (forwardedColumn ? `,${csvValue(record.forwardedClient ?? "")}\n` : "\n");
   }
   return text;
 }
@@ -197,9 +221,12 @@ const STATUS_COLOURS: readonly [number, string][] = [[500, "31"], [400, "33"], [
 export function formatAccessLine(record: ResponseRecord, colour: boolean): string {
   const code = STATUS_COLOURS.find(([min]) => record.status >= min)?.[1] ?? "0";
   const status = colour ? `\x1b[${code}m${record.status}\x1b[0m` : String(record.status);
-  return `${formatIsoTime(record.time)} ${formatEndpoint(record.client)} ${
-    quoteLine(record.requestLine)
-  } ${status} ${record.bodyBytes} ${record.durationMs.toFixed(1)}ms`;
+  // Behind a trusted proxy the line names the client it forwarded for, not the proxy.
+  return `${formatIsoTime(record.time)} ${
+    record.forwardedClient ?? formatEndpoint(record.client)
+  } ${quoteLine(record.requestLine)} ${status} ${record.bodyBytes} ${
+    record.durationMs.toFixed(1)
+  }ms`;
 }
 
 /** Bytes turned into characters per call when a broken request line is salvaged. */

@@ -30,6 +30,7 @@ export interface PendingText {
 export class PendingLogs {
   readonly #console: boolean;
   readonly #due: () => void;
+  readonly #forwardedColumn: boolean;
   #responses = "";
   #sockets = "";
   #lines: string[] = [];
@@ -41,16 +42,22 @@ export class PendingLogs {
   /**
    * @param console Whether console lines are kept.
    * @param due Called when the text should be written.
+   * @param forwardedColumn CSV rows get the `forwarded_client` column.
    */
-  constructor(console: boolean, due: () => void) {
+  constructor(console: boolean, due: () => void, forwardedColumn = false) {
     this.#console = console;
     this.#due = due;
+    this.#forwardedColumn = forwardedColumn;
   }
 
   /** Formats a response into both logs' text. */
   record(record: ResponseRecord): void {
     this.#count++;
-    this.append(formatResponseEntry(record), formatCsvRows([record]), []);
+    this.append(
+      formatResponseEntry(record),
+      formatCsvRows([record], false, this.#forwardedColumn),
+      [],
+    );
   }
 
   /** Adds a console line, if console lines are kept. */
@@ -72,6 +79,11 @@ export class PendingLogs {
     this.#sockets += sockets;
     if (this.#console && lines.length > 0) this.#lines.push(...lines);
     this.#schedule();
+  }
+
+  /** Characters of log text waiting (about its bytes: log text is mostly ASCII). */
+  get pendingChars(): number {
+    return this.#responses.length + this.#sockets.length;
   }
 
   /** Takes the count of records dropped since the last call. */

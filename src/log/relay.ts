@@ -23,10 +23,15 @@ export class LogRelay implements LogSink {
   /**
    * @param send Posts a batch to the writer, transferring the listed buffers.
    * @param console Whether console lines are wanted.
+   * @param forwardedColumn CSV rows get the `forwarded_client` column.
    */
-  constructor(send: (batch: LogBatch, transfer: ArrayBuffer[]) => void, console: boolean) {
+  constructor(
+    send: (batch: LogBatch, transfer: ArrayBuffer[]) => void,
+    console: boolean,
+    forwardedColumn = false,
+  ) {
     this.#send = send;
-    this.#pending = new PendingLogs(console, () => void this.flush());
+    this.#pending = new PendingLogs(console, () => void this.flush(), forwardedColumn);
   }
 
   record(record: ResponseRecord): void {

@@ -24,6 +24,8 @@ export interface LogWriterOptions {
   readonly warn?: (message: string) => void;
   /** Opens the two files for appending (tests inject failing disks). @default openLogFiles */
   readonly open?: (dir: string) => Promise<LogFiles>;
+  /** SocketOutput.csv has the `forwarded_client` column (see `format.ts`). @default false */
+  readonly forwardedColumn?: boolean;
 }
 
 /**
@@ -38,6 +40,7 @@ export class LogWriter implements LogSink {
   readonly #warn: (message: string) => void;
   readonly #pending: PendingLogs;
   readonly #open: (dir: string) => Promise<LogFiles>;
+  readonly #forwardedColumn: boolean;
   /** Bytes not yet in HTTPResponses.txt, oldest first; the first may be partly written. */
   readonly #responses = new AppendQueue(responseEntryStart);
   /** Bytes not yet in SocketOutput.csv, likewise. */
@@ -60,7 +63,12 @@ export class LogWriter implements LogSink {
     this.#console = options.console ? new ConsoleQueue(options.console) : null;
     this.#warn = options.warn ?? ((message) => console.error(message));
     this.#open = options.open ?? openLogFiles;
-    this.#pending = new PendingLogs(this.#console !== null, () => void this.flush());
+    this.#forwardedColumn = options.forwardedColumn ?? false;
+    this.#pending = new PendingLogs(
+      this.#console !== null,
+      () => void this.flush(),
+      this.#forwardedColumn,
+    );
   }
 
   /** Formats a response into both logs' pending text. */
@@ -72,6 +80,16 @@ export class LogWriter implements LogSink {
   /** Responses recorded so far, by this isolate and by the workers it writes for. */
   get responseCount(): number {
     return this.#responseCount;
+  }
+
+  /** Log bytes waiting for the disk (for `--metrics`). */
+  get queuedBytes(): number {
+    return this.#responses.pending + this.#sockets.pending + this.#pending.pendingChars;
+  }
+
+  /** Console lines dropped since the writer was made (for `--metrics`). */
+  get droppedConsoleLines(): number {
+    return this.#console?.droppedTotal ?? 0;
   }
 
   /** Queues a console line (no line break). */
@@ -135,7 +153,7 @@ export class LogWriter implements LogSink {
       if (files.responsesIsNew) this.#responses.restartRecord();
       if (files.socketsIsNew) {
         this.#sockets.restartRecord();
-        this.#sockets.unshift(encoder.encode(formatCsvRows([], true)));
+        this.#sockets.unshift(encoder.encode(formatCsvRows([], true, this.#forwardedColumn)));
       }
       // Each file resumes exactly where its last write stopped, so a full disk that frees up
       // leaves every entry once and whole (a partial write is never repeated from the start).

@@ -30,6 +30,8 @@ import {
 } from "../log/format.ts";
 import { type LogSink } from "../log/sink.ts";
 import { parseRequestHead, type RequestHead } from "../http/request.ts";
+import { forwardedClient } from "../http/forwarded.ts";
+import type { Metrics } from "./metrics.ts";
 import { writeAll } from "../io/full_io.ts";
 import { makeRoom } from "../io/read_buffer.ts";
 import { type Sink, writeReply } from "./body_writer.ts";
@@ -70,6 +72,13 @@ export interface ConnectionOptions {
   readonly connectionEvents: boolean;
   /** Colour console lines. */
   readonly colour: boolean;
+  /**
+   * Whether an address is a trusted proxy (`--trusted-proxy`); null when none is, and then no
+   * request's forwarding fields are looked at. @default null
+   */
+  readonly trustedProxy?: ((ip: string) => boolean) | null;
+  /** Where responses are counted (`--metrics`); null when off. @default null */
+  readonly metrics?: Metrics | null;
 }
 
 /** Who is talking on a connection. */
@@ -92,6 +101,8 @@ interface RequestSummary {
   readonly requestLine: string;
   readonly time: number;
   readonly started: number;
+  /** The client a trusted proxy named, or null. */
+  readonly forwardedClient: string | null;
 }
 
 /**
@@ -117,6 +128,8 @@ export class Connection implements Sink {
   #timedOut = false;
   /** The version in every status line: `--protocol 1.0` answers as HTTP/1.0. */
   readonly #statusVersion: string;
+  /** The peer is a trusted proxy: its requests' forwarding fields name the client. */
+  readonly #proxied: boolean;
 
   /**
    * @param conn The accepted socket.
@@ -140,6 +153,8 @@ export class Connection implements Sink {
     this.#clock = options.clock ?? (() => performance.now());
     this.#enter("waiting");
     this.#statusVersion = options.protocol === "1.0" ? "HTTP/1.0" : "HTTP/1.1";
+    // The peer never changes on a connection: ask once, not per request.
+    this.#proxied = options.trustedProxy?.(info.client.ip) ?? false;
   }
 
   /** Serves requests until the client leaves, an error closes it, or the server stops. */
@@ -263,6 +278,9 @@ export class Connection implements Sink {
       requestLine: head.requestLine,
       time: Date.now(),
       started: this.#clock(),
+      forwardedClient: this.#proxied
+        ? forwardedClient(head.headers, this.#options.trustedProxy!)
+        : null,
     };
     if (head.body.kind !== "none") {
       if (head.body.kind === "length" && head.body.length > MAX_BODY_BYTES) {
@@ -328,7 +346,12 @@ export class Connection implements Sink {
   /** Answers a request that could not be parsed (or timed out) and marks the connection done. */
   async #refuse(status: ErrorStatus, reason: string, bytes: Uint8Array): Promise<void> {
     const unparsed = describeUnparsed(bytes);
-    const request = { ...unparsed, time: Date.now(), started: this.#clock() };
+    const request = {
+      ...unparsed,
+      time: Date.now(),
+      started: this.#clock(),
+      forwardedClient: null,
+    };
     const reply = await this.#options.errorPage(status, { detail: reason, close: true });
     await this.#send(reply, false, request);
   }
@@ -368,6 +391,15 @@ export class Connection implements Sink {
       }
     }
     const sent = this.#written - before;
+    const metrics = this.#options.metrics ?? null;
+    if (metrics !== null && !reply.uncounted) {
+      metrics.countResponse(
+        sent === 0 ? NOT_SENT : reply.status,
+        request.method,
+        sent,
+        this.#clock() - request.started,
+      );
+    }
     if (sent === 0) {
       // Nothing reached the client (it left first): the logs say so instead of showing a head.
       this.#record(request, NOT_SENT, null, 0);
@@ -398,6 +430,7 @@ export class Connection implements Sink {
       head,
       bodyBytes: Math.max(0, bodyBytes),
       durationMs: this.#clock() - request.started,
+      forwardedClient: request.forwardedClient,
     };
     this.#logs.record(record);
     if (this.#options.accessLines) this.#logs.line(formatAccessLine(record, this.#options.colour));

@@ -54,6 +54,8 @@ export interface Reply {
    * fields: the connection may then reuse the bytes it built for the same second.
    */
   readonly wire?: WireCache;
+  /** Left out of `--metrics` counts (the metrics response itself, so scrapes never skew them). */
+  readonly uncounted?: boolean;
 }
 
 const encoder = new TextEncoder();

@@ -35,6 +35,7 @@ import {
 } from "../limits.ts";
 import { IS_WINDOWS } from "../platform.ts";
 import type { PasswordGate } from "./auth.ts";
+import { type Metrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
 import { type FileCache, type PathWatch, type ServedSidecar, watchPath } from "./cache.ts";
 import type { ConnectionInfo } from "./connection.ts";
 import { errorPage, type ErrorPageSource, isErrorReply } from "./error_pages.ts";
@@ -123,6 +124,18 @@ export interface AnswerContext extends ErrorPageSource {
   readonly cleanUrls?: boolean;
   /** The single-page-app shell for missing routes (`--spa`); null when off. */
   readonly spa?: ShellSettings | null;
+  /** The metrics endpoint (`--metrics`); null when off. */
+  readonly metrics?: MetricsEndpoint | null;
+}
+
+/** What the router needs to answer the metrics path and count cache lookups. */
+export interface MetricsEndpoint {
+  /** The counters (the path, and the cache lookups the router counts). */
+  readonly counters: Metrics;
+  /** Whether a peer may read the metrics: loopback or a trusted proxy. */
+  readonly allowed: (ip: string) => boolean;
+  /** The whole server's metrics in the Prometheus text format. */
+  readonly exposition: () => Promise<string>;
 }
 
 /** What the router needs to ask for credentials. */
@@ -408,6 +421,11 @@ function decideReply(
   // server from the browser. A loopback server only answers for this machine's names.
   const misdirected = checkHost(head, context);
   if (misdirected !== null) return misdirected;
+  const metrics = context.metrics ?? null;
+  if (metrics !== null && head.path === metrics.counters.path) {
+    const reply = metricsReply(head, info, metrics);
+    if (reply !== null) return reply;
+  }
   // Credentials before anything that depends on the resource: 304, 206 and /STOP need them too.
   const auth = context.auth ?? null;
   if (auth !== null && !authorized && !(context.cors && isPreflight(head))) {
@@ -484,6 +502,11 @@ function pathReply(
   const cached = context.cleanUrls && cleanRedirect(path, null) !== null
     ? null
     : context.cache.lookup(key);
+  const metrics = context.metrics ?? null;
+  if (metrics !== null) {
+    if (cached === null) metrics.counters.cacheMisses++;
+    else metrics.counters.cacheHits++;
+  }
   if (cached !== null) {
     const coding = context.coding ?? null;
     // Neither --compress nor --precompressed: the hot path stays exactly as it was.
@@ -493,6 +516,35 @@ function pathReply(
     if (sidecars !== null) return codedReply(head, { identity: cached, sidecars }, context, coding);
   }
   return resolveAndReply(head, path, key, context);
+}
+
+/**
+ * Answers the metrics path (`--metrics`) before credentials and the resolver: to loopback peers
+ * and trusted proxies (a scraper needs no password, as with most servers), for GET and HEAD.
+ * Anyone else, and other methods, get what the path gets without `--metrics` (usually the same
+ * 404 as any missing file). The response is not counted, so scrapes never change the counts.
+ *
+ * @returns The reply, or null to go on as if the path were any other.
+ */
+function metricsReply(
+  head: RequestHead,
+  info: ConnectionInfo,
+  metrics: MetricsEndpoint,
+): Promise<Reply> | null {
+  if (head.method !== "GET" && head.method !== "HEAD") return null;
+  if (!metrics.allowed(info.client.ip)) return null;
+  return metrics.exposition().then((text) => {
+    const reply = bytesReply(
+      200,
+      new TextEncoder().encode(text),
+      METRICS_CONTENT_TYPE,
+      head.method,
+      {
+        headers: [["Cache-Control", "no-store"]],
+      },
+    );
+    return { ...reply, uncounted: true };
+  });
 }
 
 /**

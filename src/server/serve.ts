@@ -40,6 +40,14 @@ import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
 import { hasAllPermissions, IS_WINDOWS } from "../platform.ts";
 import { checkRules, type CompiledRules, compileRules, type Rules } from "./rules.ts";
 import { type AuthSettings, PasswordGate } from "./auth.ts";
+import { type Cidr, isInRanges, parseCidr } from "../http/forwarded.ts";
+import {
+  EMPTY_SNAPSHOT,
+  formatMetrics,
+  mergeSnapshots,
+  Metrics,
+  type MetricsSnapshot,
+} from "./metrics.ts";
 import { formatBasicChallenge } from "../http/basic_auth.ts";
 import {
   type AnswerContext,
@@ -139,6 +147,22 @@ export interface ServeSettings {
    * are checked again here, and a refused one throws a TypeError. @default no rules
    */
   readonly rules?: Rules | null;
+  /**
+   * Reverse proxies whose forwarding fields are believed (RFC 7239 §8.1): addresses or CIDR
+   * ranges as text (`127.0.0.0/8`, `::1/128`). A request from one of them is logged as coming
+   * from the client its `Forwarded` (else `X-Forwarded-For`) field names. @default none
+   */
+  readonly trustedProxies?: readonly string[];
+  /**
+   * Answer GET and HEAD of this path with the Prometheus text format to loopback and trusted
+   * peers (others get what the path would get without it). @default null
+   */
+  readonly metrics?: string | null;
+  /**
+   * Give SocketOutput.csv a last column, `forwarded_client` (the startup decides: only with
+   * trusted proxies, and only for a file that is new or already has it). @default false
+   */
+  readonly csvForwardedColumn?: boolean;
 }
 
 /**
@@ -164,6 +188,12 @@ export interface ServeOptions extends ServeSettings {
    * default this isolate does it itself when it holds every permission.
    */
   readonly reapSocket?: (ends: SocketEnds) => void;
+  /**
+   * With `metrics`: what the rest of the server has counted (other isolates, the log writer of
+   * the main isolate), added to this isolate's counts in every scrape. By default, the log
+   * writer's figures when this server owns it.
+   */
+  readonly metricsPeers?: () => Promise<MetricsSnapshot>;
 }
 
 /** A running server. */
@@ -187,6 +217,8 @@ export interface Server {
    * theirs. Rejects, keeping the old one, when the TLS library refuses the new pair.
    */
   reloadTls(pair: TlsPair): Promise<void>;
+  /** This isolate's own counts (`--metrics`), for the main isolate to add up; null when off. */
+  metricsSnapshot(): MetricsSnapshot | null;
 }
 
 /**
@@ -266,6 +298,12 @@ export async function serve(options: ServeOptions): Promise<Server> {
   }
 
   const cache = new FileCache();
+  const trustedProxy = trustChecker(options.trustedProxies ?? []);
+  const metrics = options.metrics ? new Metrics(options.metrics, tls !== null) : null;
+  const ownSnapshot = () =>
+    metrics!.snapshot({ openConnections: connections.size, cacheBytes: cache.stats.bytes });
+  const peers = options.metricsPeers ??
+    (() => Promise.resolve(logs instanceof LogWriter ? writerSnapshot(logs) : EMPTY_SNAPSHOT));
   let misdirectedHinted = false;
   const confinement: Confinement = options.supervisor ? "supervisor" : detectConfinement(root);
   const context: AnswerContext = {
@@ -288,6 +326,17 @@ export async function serve(options: ServeOptions): Promise<Server> {
     cleanUrls: options.cleanUrls ?? false,
     spa,
     rules,
+    metrics: metrics === null ? null : {
+      counters: metrics,
+      // Loopback peers are this machine; trusted proxies relay for the operator's own network.
+      allowed: (ip) => isLoopbackAddress(ip) || (trustedProxy?.(ip) ?? false),
+      // The others' counts first, then this isolate's, so each part is at least as new as the
+      // scrape: counters never go backwards between scrapes, whichever isolate answers.
+      exposition: async () => {
+        const rest = await peers();
+        return formatMetrics(mergeSnapshots(ownSnapshot(), rest));
+      },
+    },
     requestStop: options.requestStop ?? (() => void stop()),
     localHostsOnly: !options.anyHost &&
       hosts.every((host) => isLoopbackAddress(host) || host === "localhost"),
@@ -320,6 +369,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
     accessLines: !options.quiet,
     connectionEvents: options.verbose,
     colour: options.colour,
+    trustedProxy,
+    metrics,
   };
 
   const ids = options.connectionIds ?? { offset: 0, step: 1 };
@@ -383,6 +434,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
           // The peer may already be gone.
         }
       }
+      if (secure && metrics?.tls) countHandshake(conn as Deno.TlsConn, metrics.tls);
       const connection = new Connection(conn, info, connectionOptions, handler, logs);
       connections.add(connection);
       const task = connection.run().finally(() => {
@@ -411,6 +463,49 @@ export async function serve(options: ServeOptions): Promise<Server> {
       if (tls === null) return Promise.reject(new Error("This server does not serve HTTPS."));
       return listeners.replaceTls(pair);
     },
+    metricsSnapshot: () => metrics === null ? null : ownSnapshot(),
+  };
+}
+
+/**
+ * Compiles `--trusted-proxy` ranges in this isolate into a check of a peer address.
+ *
+ * @param ranges Addresses and CIDR ranges as text.
+ * @returns The check, or null when no proxy is trusted.
+ * @throws TypeError naming a range that does not parse.
+ */
+function trustChecker(ranges: readonly string[]): ((ip: string) => boolean) | null {
+  if (ranges.length === 0) return null;
+  const parsed: Cidr[] = ranges.map((text) => {
+    const cidr = parseCidr(text);
+    if (cidr === null) throw new TypeError(`Trusted proxy "${text}" is not an address or range`);
+    return cidr;
+  });
+  return (ip) => isInRanges(parsed, ip);
+}
+
+/**
+ * Counts a TLS connection's handshake once it ends (Deno runs it on the first read; asking for
+ * it here only observes that same handshake).
+ */
+function countHandshake(
+  conn: Deno.TlsConn,
+  tls: { handshakes: number; failures: number },
+): void {
+  conn.handshake().then(() => tls.handshakes++, () => tls.failures++);
+}
+
+/**
+ * The log writer's part of the metrics: bytes waiting for the disk, console lines dropped.
+ *
+ * @param writer The writer.
+ * @returns A snapshot with only those.
+ */
+export function writerSnapshot(writer: LogWriter): MetricsSnapshot {
+  return {
+    ...EMPTY_SNAPSHOT,
+    logQueueBytes: writer.queuedBytes,
+    consoleDroppedLines: writer.droppedConsoleLines,
   };
 }
 
@@ -439,11 +534,12 @@ function prepareRules(rules: Rules | null): CompiledRules | null {
  * @returns The writer.
  */
 export function createLogWriter(
-  options: Pick<ServeOptions, "logDir" | "quiet" | "verbose">,
+  options: Pick<ServeOptions, "logDir" | "quiet" | "verbose" | "csvForwardedColumn">,
 ): LogWriter {
   const consoleWanted = !options.quiet || options.verbose;
   return new LogWriter(options.logDir, {
     console: consoleWanted ? (text) => writeStdout(text) : null,
+    forwardedColumn: options.csvForwardedColumn ?? false,
   });
 }
 

@@ -3,8 +3,8 @@
  * to the main isolate, which owns the one log writer, and — when supervised on Linux — asks the
  * main isolate to prove that each file it opened is inside the root.
  *
- * Messages in: `start` (options), `stop`, `located`, `listed`. Messages out: `listening`,
- * `failed`, `logs`, `stop-all` (a /STOP request), `stopped`, `locate`, `list`.
+ * Messages in: `start` (options), `stop`, `located`, `listed`, `metrics-rest`, `metrics-own`.
+ * Messages out: `listening`, `failed`, `logs`, `metrics-ask`, `metrics-own`, `stop-all` (a /STOP request), `stopped`, `locate`, `list`.
  *
  * @module
  */
@@ -17,8 +17,21 @@ import type { ListingResult, Located, Supervisor } from "./opener.ts";
 import { bindPlan } from "./listeners.ts";
 import { hostList, serve, type ServeOptions, type Server } from "./serve.ts";
 import type { FromWorker, ToWorker } from "./workers.ts";
+import type { MetricsSnapshot } from "./metrics.ts";
 
 let server: Server | null = null;
+/** Scrapes waiting for the rest of the server's metrics, by id. */
+const metricsWaiting = new Map<number, (snapshot: MetricsSnapshot) => void>();
+let metricsAsked = 0;
+
+/** Asks the main isolate for the rest of the server's metrics (it asks the other workers). */
+function askMetricsRest(): Promise<MetricsSnapshot> {
+  const id = ++metricsAsked;
+  return new Promise((resolve) => {
+    metricsWaiting.set(id, resolve);
+    post({ kind: "metrics-ask", id });
+  });
+}
 
 /** The main isolate's proofs, asked for by message and matched to their answers by id. */
 class SupervisorClient implements Supervisor {
@@ -77,6 +90,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         (batch, transfer) =>
           self.postMessage({ kind: "logs", batch } satisfies FromWorker, transfer),
         !message.options.quiet || message.options.verbose,
+        message.options.csvForwardedColumn ?? false,
       );
       const options: ServeOptions = {
         ...message.options,
@@ -84,6 +98,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         requestStop: () => post({ kind: "stop-all" }),
         // Freeing a socket needs what a serving isolate lacks: the main isolate does it.
         reapSocket: (ends) => post({ kind: "reap", ends }),
+        metricsPeers: askMetricsRest,
         ...(message.confinement === "supervisor" ? { supervisor } : {}),
       };
       try {
@@ -108,6 +123,17 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         post({ kind: "tls-done", error: describeError(error) });
       }
       return;
+    case "metrics-rest": {
+      const settle = metricsWaiting.get(message.id);
+      metricsWaiting.delete(message.id);
+      return settle?.(message.snapshot);
+    }
+    case "metrics-own":
+      return post({
+        kind: "metrics-own",
+        id: message.id,
+        snapshot: server?.metricsSnapshot() ?? null,
+      });
     case "stop":
       await server?.stop();
       post({ kind: "stopped" });

@@ -29,17 +29,30 @@ import {
   openDirectoryInside,
 } from "./opener.ts";
 import type { Root } from "./resolver.ts";
-import { createLogWriter, hostList, serve, type ServeOptions, type Server } from "./serve.ts";
+import {
+  createLogWriter,
+  hostList,
+  serve,
+  type ServeOptions,
+  type Server,
+  writerSnapshot,
+} from "./serve.ts";
+import { EMPTY_SNAPSHOT, mergeSnapshots, type MetricsSnapshot } from "./metrics.ts";
 import { bindPlan, type TlsPair } from "./listeners.ts";
 import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
-import { MAX_CONCURRENT_LISTINGS, SHUTDOWN_GRACE_S, WORKER_STOP_SLACK_MS } from "../limits.ts";
+import {
+  MAX_CONCURRENT_LISTINGS,
+  METRICS_ASK_TIMEOUT_MS,
+  SHUTDOWN_GRACE_S,
+  WORKER_STOP_SLACK_MS,
+} from "../limits.ts";
 import { bracketHost } from "../http/authority.ts";
 export { hasAllPermissions } from "../platform.ts";
 
 /** Options a worker can receive (everything but functions, the log sink and the supervisor). */
 export type WorkerOptions = Omit<
   ServeOptions,
-  "logs" | "requestStop" | "supervisor" | "reapSocket"
+  "logs" | "requestStop" | "supervisor" | "reapSocket" | "metricsPeers"
 >;
 
 /** Messages from the main isolate to a worker. */
@@ -51,6 +64,10 @@ export type ToWorker =
     readonly confinement: Confinement | null;
   }
   | { readonly kind: "stop" }
+  /** The rest of the server's metrics (the main isolate's and every other worker's), as asked. */
+  | { readonly kind: "metrics-rest"; readonly id: number; readonly snapshot: MetricsSnapshot }
+  /** Asks for the worker's own metrics now. */
+  | { readonly kind: "metrics-own"; readonly id: number }
   | { readonly kind: "tls"; readonly pair: TlsPair }
   | { readonly kind: "located"; readonly id: number; readonly result: Located }
   | { readonly kind: "listed"; readonly id: number; readonly result: ListingResult };
@@ -73,6 +90,10 @@ export type FromWorker =
   | { readonly kind: "tls-done"; readonly error: string | null }
   | { readonly kind: "reap"; readonly ends: SocketEnds }
   | { readonly kind: "stopped" }
+  /** A scrape: asks for the rest of the server's metrics. */
+  | { readonly kind: "metrics-ask"; readonly id: number }
+  /** The worker's own metrics, answering `metrics-own`. */
+  | { readonly kind: "metrics-own"; readonly id: number; readonly snapshot: MetricsSnapshot | null }
   | { readonly kind: "locate"; readonly id: number; readonly path: string }
   | {
     readonly kind: "list";
@@ -158,11 +179,44 @@ export async function serveWithWorkers(
     ? (Deno.build.os === "linux" ? "supervisor" : "identity")
     : null;
 
+  /** Each worker's latest metrics (`--metrics`), kept for a worker that does not answer. */
+  const workerMetrics = new Map<Worker, MetricsSnapshot>();
+  /** Answers to `metrics-own` by id. */
+  const metricsWaiting = new Map<number, (snapshot: MetricsSnapshot | null) => void>();
+  let metricsAsked = 0;
+  /** Asks one worker for its counts now; its last known ones if it does not answer in time. */
+  function askMetrics(child: Worker): Promise<MetricsSnapshot> {
+    const id = ++metricsAsked;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(null), METRICS_ASK_TIMEOUT_MS);
+      function settle(snapshot: MetricsSnapshot | null) {
+        clearTimeout(timer);
+        metricsWaiting.delete(id);
+        if (snapshot !== null) workerMetrics.set(child, snapshot);
+        resolve(workerMetrics.get(child) ?? EMPTY_SNAPSHOT);
+      }
+      metricsWaiting.set(id, settle);
+      postQuietly(child, { kind: "metrics-own", id });
+    });
+  }
+  /**
+   * Everything but one worker's own counts, asked for now: this isolate's, and every other
+   * worker's. A scrape waits for them, so each part is newer than any earlier scrape's.
+   */
+  const metricsBesides = async (child: Worker | null): Promise<MetricsSnapshot> =>
+    mergeSnapshots(
+      ...await Promise.all(children.filter((w) => w !== child).map(askMetrics)),
+      writerSnapshot(writer),
+      // The serving main isolate (direct mode) adds its own counts itself when it answers.
+      (child !== null ? primary?.metricsSnapshot() : null) ?? EMPTY_SNAPSHOT,
+    );
+
   let primary: Server | null = null;
   if (!supervised) {
     primary = await serve({
       ...options,
       logs: writer,
+      metricsPeers: () => metricsBesides(null),
       reusePort: true,
       connectionIds: { offset: 0, step: workers },
       requestStop: () => void stop(),
@@ -223,6 +277,12 @@ export async function serveWithWorkers(
             return reject(new Error(message.message));
           case "logs":
             return writer.append(message.batch);
+          case "metrics-ask":
+            return void metricsBesides(child).then((snapshot) =>
+              postQuietly(child, { kind: "metrics-rest", id: message.id, snapshot })
+            );
+          case "metrics-own":
+            return metricsWaiting.get(message.id)?.(message.snapshot);
           case "stop-all":
             return void stop();
           case "locate":
@@ -283,6 +343,8 @@ export async function serveWithWorkers(
     stop,
     confinement: confinement ?? primary!.confinement,
     responseCount: () => writer.responseCount,
+    // Only a serving isolate's own counts are a snapshot; this server's are asked for by scrapes.
+    metricsSnapshot: () => null,
     reloadTls: async (pair) => {
       if (primary !== null) await primary.reloadTls(pair);
       const errors = await Promise.all(children.map((child) => reloadWorker(child, pair)));

@@ -32,6 +32,7 @@ function record(overrides: Partial<ResponseRecord> = {}): ResponseRecord {
     head: HEAD,
     bodyBytes: 5,
     durationMs: 1.23456,
+    forwardedClient: null,
     ...overrides,
   };
 }
