@@ -283,6 +283,7 @@ export async function serveWithWorkers(
     stop,
     confinement: confinement ?? primary!.confinement,
     responseCount: () => writer.responseCount,
+    reopenLogs: () => writer.flush(),
     reloadTls: async (pair) => {
       if (primary !== null) await primary.reloadTls(pair);
       const errors = await Promise.all(children.map((child) => reloadWorker(child, pair)));

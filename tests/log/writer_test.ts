@@ -12,7 +12,7 @@ import {
   RESPONSES_FILE,
   SOCKETS_FILE,
 } from "../../src/log/format.ts";
-import { type LogFiles, LogWriter } from "../../src/log/writer.ts";
+import { LogWriter, type OpenedLog } from "../../src/log/writer.ts";
 import { exchange, get, makeTree, startServer } from "../helpers.ts";
 
 const HEAD = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
@@ -28,6 +28,8 @@ function record(overrides: Partial<ResponseRecord> = {}): ResponseRecord {
     target: "/index.html",
     version: "HTTP/1.1",
     requestLine: "GET /index.html HTTP/1.1",
+    referer: null,
+    userAgent: null,
     status: 200,
     head: HEAD,
     bodyBytes: 5,
@@ -212,16 +214,7 @@ class SmallDisk {
     };
   }
 
-  opener(): (dir: string) => Promise<LogFiles> {
-    return () => {
-      const responses = this.open(RESPONSES_FILE);
-      const sockets = this.open(SOCKETS_FILE);
-      return Promise.resolve({
-        responses: responses.file,
-        responsesIsNew: responses.isNew,
-        sockets: sockets.file,
-        socketsIsNew: sockets.isNew,
-      });
-    };
+  opener(): (path: string) => Promise<OpenedLog> {
+    return (path) => Promise.resolve(this.open(path.slice(path.lastIndexOf("/") + 1)));
   }
 }
