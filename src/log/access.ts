@@ -9,11 +9,11 @@
 
 import type { ResponseRecord } from "./format.ts";
 
-/** The access log formats `--access-log-format` accepts. */
-export const ACCESS_LOG_FORMATS = ["combined", "common", "json"] as const;
+/** An access log format: nginx's `combined` and `common` (NCSA), or JSON lines. */
+export type AccessLogFormat = "combined" | "common" | "json";
 
-/** One of {@linkcode ACCESS_LOG_FORMATS}. */
-export type AccessLogFormat = typeof ACCESS_LOG_FORMATS[number];
+/** The access log formats `--access-log-format` accepts. */
+export const ACCESS_LOG_FORMATS: readonly AccessLogFormat[] = ["combined", "common", "json"];
 
 /** What `--access-log -` names: standard output instead of a file. */
 export const ACCESS_LOG_STDOUT = "-";
