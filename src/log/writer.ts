@@ -190,6 +190,12 @@ export class LogWriter implements LogSink {
       for (const target of this.#targets) {
         if (target.queue.pending > 0) await this.#drain(target);
       }
+      if (!this.#failing && this.#lostBatches > 0) {
+        // The disk worked but could not keep up (a burst bigger than the memory bound): say so.
+        this.#warn(
+          `Dropped ${this.#lostBatches} batches of log entries: the log files could not keep up.`,
+        );
+      }
       if (this.#failing) {
         const lost = this.#lostBatches > 0
           ? ` ${this.#lostBatches} batches of entries were dropped to bound memory meanwhile.`
