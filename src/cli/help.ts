@@ -40,6 +40,12 @@ Where and what:
                            0.0.0.0 (IPv4) or :: (IPv6 and IPv4) expose it to the network
                                                                           (default ${DEFAULT_HOST})
       --log-dir DIR        Folder for HTTPResponses.txt and SocketOutput.csv  (default ${DEFAULT_LOG_DIR})
+      --access-log FILE    Also write an access log (one line per response) to FILE; - is stdout
+                           (instead of the console lines)
+      --access-log-format F  combined, common or json                 (default combined)
+      --log-max-size SIZE  Rotate each log file before it passes SIZE (10M, 512K, 1G; 4K-1024G):
+                           FILE -> FILE.1 -> ... FILE.N; SIGUSR1 or SIGHUP reopen every log
+      --log-keep N         Rotated files kept per log, 1-1000                 (default 5)
       --config FILE        Read settings from a TOML file (keys are the long option names, plus
                            [[headers]], [[redirects]], [[rewrites]]); the command line wins over
                            SOCKSERVE_* variables, which win over the file
