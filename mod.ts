@@ -41,6 +41,7 @@ import { serve as serveWithOptions, type ServeSettings } from "./src/server/serv
 
 export type { Confinement, ServeSettings, TlsPair };
 export type { AuthSettings, AuthUser } from "./src/server/auth.ts";
+export type { AccessLogFormat } from "./src/log/access.ts";
 export {
   checkRules,
   type HeaderRule,

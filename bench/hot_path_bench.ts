@@ -75,6 +75,8 @@ const RECORD: ResponseRecord = {
   target: "/small.txt",
   version: "HTTP/1.1",
   requestLine: "GET /small.txt HTTP/1.1",
+  referer: null,
+  userAgent: null,
   status: 200,
   head: formatHead("HTTP/1.1", 200, FIELDS),
   bodyBytes: 1024,

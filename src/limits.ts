@@ -262,6 +262,18 @@ export const LOG_RETRY_INTERVALS = 10;
 /** Longest request-line excerpt written to the logs for a request that could not be parsed. */
 export const MAX_LOGGED_LINE_CHARS = 200;
 
+/** Smallest --log-max-size: below a few rows per file, rotation would rename files endlessly → exit 2. */
+export const MIN_LOG_MAX_SIZE_BYTES = 4 * 1024;
+
+/** Largest --log-max-size (1 TiB): beyond it a size cap means nothing → exit 2. */
+export const MAX_LOG_MAX_SIZE_BYTES = 1024 ** 4;
+
+/** Rotated files kept per log by default (FILE.1 … FILE.5), as logrotate's examples keep. */
+export const DEFAULT_LOG_KEEP = 5;
+
+/** Most rotated files kept per log: each rotation renames them all → exit 2 above it. */
+export const MAX_LOG_KEEP = 1000;
+
 /** Console lines held while the console is not being read → more are dropped and counted. */
 export const MAX_PENDING_CONSOLE_LINES = 10_000;
 

@@ -94,6 +94,27 @@ Deno.test("missing write permission for the log dir names the flag to add and ex
   );
 });
 
+Deno.test("missing write permission for the access log names the flag to add and exits 2", async () => {
+  const dir = await makeTree({ "index.html": "x" });
+  const other = await Deno.makeTempDir();
+  const base = ["-p", "0", "-d", dir, "--log-dir", `${dir}/logs`, "--access-log"];
+  const flags = ["--allow-net=127.0.0.1", `--allow-read=${dir}`, `--allow-write=${dir}/logs`];
+  const result = await run([...base, `${other}/access.log`], flags, { denoRun: true });
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.stderr,
+    `Write access to "${other}/access.log" (--access-log) is not granted: add ` +
+      `--allow-write=${other}/access.log\n`,
+  );
+  // Rotating by size renames beside the file: its folder is needed.
+  const rotating = await run([...base, `${other}/access.log`, "--log-max-size", "1M"], [
+    ...flags.slice(0, 2),
+    `--allow-write=${dir}/logs,${other}/access.log`,
+  ], { denoRun: true });
+  assert.equal(rotating.code, 2);
+  assert.match(rotating.stderr, new RegExp(`add --allow-write=${other}\n$`));
+});
+
 Deno.test("--help and --version print and exit 0", async () => {
   const help = await run(["--help"]);
   assert.equal(help.code, 0);

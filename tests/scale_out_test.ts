@@ -33,6 +33,14 @@ const CONCURRENCY = 8;
 /** After this many responses the first instance is stopped. */
 const STOP_AFTER = 500;
 
+/**
+ * The address the balancer connects to the instances from, the one proxy they trust; the test's
+ * client connects from 127.0.0.1, so the logs can tell the two apart.
+ */
+const PROXY_SOURCE = "127.0.0.3";
+/** What the client claims to be in its own X-Forwarded-For: never to be believed. */
+const SPOOFED = "203.0.113.66";
+
 /** A free loopback port (bound, read, released). */
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -46,7 +54,11 @@ function freePort(): number {
  * 100 ms, a server marked down after one failed check, and a request whose connection fails
  * (the stopping instance closed it) retried on the other server.
  */
-export function haproxyConfig(listen: number, backends: readonly number[]): string {
+export function haproxyConfig(
+  listen: number,
+  backends: readonly number[],
+  source: string | null = null,
+): string {
   return [
     "global",
     "  maxconn 256",
@@ -67,7 +79,8 @@ export function haproxyConfig(listen: number, backends: readonly number[]): stri
     "  option httpchk",
     "  http-check send meth GET uri /health.txt ver HTTP/1.1 hdr Host localhost",
     ...backends.map((port, i) =>
-      `  server s${i + 1} 127.0.0.1:${port} check inter 100ms fall 1 rise 2`
+      `  server s${i + 1} 127.0.0.1:${port} check inter 100ms fall 1 rise 2` +
+      (source === null ? "" : ` source ${source}`)
     ),
     "",
   ].join("\n");
@@ -77,7 +90,12 @@ export function haproxyConfig(listen: number, backends: readonly number[]): stri
  * The nginx configuration the README shows: an upstream of two instances with keep-alive
  * connections, and a request whose connection fails (or gets no answer) passed to the other.
  */
-export function nginxConfig(listen: number, backends: readonly number[], dir: string): string {
+export function nginxConfig(
+  listen: number,
+  backends: readonly number[],
+  dir: string,
+  source: string | null = null,
+): string {
   return [
     "worker_processes 1;",
     `pid ${dir}/nginx.pid;`,
@@ -100,11 +118,18 @@ export function nginxConfig(listen: number, backends: readonly number[], dir: st
     "      proxy_set_header Host $host;",
     "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
     "      proxy_next_upstream error timeout http_502 http_503;",
+    ...(source === null ? [] : [`      proxy_bind ${source};`]),
     "    }",
     "  }",
     "}",
     "",
   ].join("\n");
+}
+
+/** Lines of an access log for one path. */
+async function accessLinesFor(logDir: string, path: string): Promise<string[]> {
+  const text = await Deno.readTextFile(`${logDir}/access.log`);
+  return text.split("\n").filter((line) => line.includes(` ${path} `));
 }
 
 /** Rows of a SocketOutput.csv for one path (health checks hit the same log). */
@@ -125,7 +150,7 @@ const BALANCERS: readonly Balancer[] = [
     name: "HAProxy",
     program: HAPROXY,
     start: async (dir, listen, backends) => {
-      await Deno.writeTextFile(`${dir}/haproxy.cfg`, haproxyConfig(listen, backends));
+      await Deno.writeTextFile(`${dir}/haproxy.cfg`, haproxyConfig(listen, backends, PROXY_SOURCE));
       return ["-db", "-f", `${dir}/haproxy.cfg`];
     },
   },
@@ -133,7 +158,10 @@ const BALANCERS: readonly Balancer[] = [
     name: "nginx",
     program: NGINX,
     start: async (dir, listen, backends) => {
-      await Deno.writeTextFile(`${dir}/nginx.conf`, nginxConfig(listen, backends, dir));
+      await Deno.writeTextFile(
+        `${dir}/nginx.conf`,
+        nginxConfig(listen, backends, dir, PROXY_SOURCE),
+      );
       return ["-p", dir, "-c", `${dir}/nginx.conf`, "-g", "daemon off;"];
     },
   },
@@ -149,7 +177,20 @@ for (const balancer of BALANCERS) {
       const logs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
       const servers: TestServer[] = [];
       for (const logDir of logs) {
-        servers.push(await startServer({ root, logDir, args: ["--any-host", "--quiet"] }));
+        servers.push(
+          await startServer({
+            root,
+            logDir,
+            args: [
+              "--any-host",
+              "--quiet",
+              "--trusted-proxy",
+              PROXY_SOURCE,
+              "--access-log",
+              `${logDir}/access.log`,
+            ],
+          }),
+        );
       }
       const listen = freePort();
       const dir = await Deno.makeTempDir();
@@ -177,7 +218,9 @@ for (const balancer of BALANCERS) {
           while (sent < REQUESTS) {
             sent++;
             try {
-              const response = await fetch(`http://127.0.0.1:${listen}/page.txt`);
+              const response = await fetch(`http://127.0.0.1:${listen}/page.txt`, {
+                headers: { "X-Forwarded-For": SPOOFED },
+              });
               const body = await response.text();
               if (response.status !== 200 || body !== "hello from a replica\n") {
                 failures.push(`${response.status} ${JSON.stringify(body.slice(0, 80))}`);
@@ -199,6 +242,19 @@ for (const balancer of BALANCERS) {
         assert.equal(rows[0].length + rows[1].length, REQUESTS + warmup);
         assert.ok(rows[0].length > 0 && rows[1].length > 0, "both instances served");
         assert.ok(rows[1].length > rows[0].length, "the survivor served the rest");
+
+        // The sockets came from the balancer; the access logs name the client behind it, never
+        // what the client claimed in its own X-Forwarded-For.
+        for (const row of [...rows[0], ...rows[1]]) {
+          assert.equal(row.split(",")[3], PROXY_SOURCE, row);
+        }
+        const access = [
+          ...await accessLinesFor(logs[0], "/page.txt"),
+          ...await accessLinesFor(logs[1], "/page.txt"),
+        ];
+        assert.equal(access.length, REQUESTS + warmup);
+        for (const line of access) assert.ok(line.startsWith("127.0.0.1 - - ["), line);
+        assert.ok(!access.some((line) => line.includes(SPOOFED)));
       } finally {
         proxy.kill("SIGTERM");
         await proxy.output().catch(() => null);

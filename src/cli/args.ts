@@ -39,6 +39,8 @@ import {
 
 export { DEFAULT_HOST, DEFAULT_LOG_DIR, DEFAULT_PORT, DEFAULT_ROOT } from "./common.ts";
 import type { ServeOptions } from "../server/serve.ts";
+import { ACCESS_LOG_FORMATS, type AccessLogFormat } from "../log/access.ts";
+import { parseByteSize } from "../units.ts";
 import { DEFAULT_SPA_FILE, spaFileProblem } from "../server/fallbacks.ts";
 import {
   checkRules,
@@ -52,11 +54,15 @@ import {
   DEFAULT_HEADER_TIMEOUT_S,
   DEFAULT_HSTS_MAX_AGE_S,
   DEFAULT_IDLE_TIMEOUT_S,
+  DEFAULT_LOG_KEEP,
   MAX_CONNECTIONS_LIMIT,
   MAX_HSTS_MAX_AGE_S,
+  MAX_LOG_KEEP,
+  MAX_LOG_MAX_SIZE_BYTES,
   MAX_TIMEOUT_S,
   MAX_TRUSTED_PROXIES,
   MAX_WORKERS,
+  MIN_LOG_MAX_SIZE_BYTES,
 } from "../limits.ts";
 
 /** Ports below this are well-known (RFC 6335 §6): binding them usually needs privileges. */
@@ -151,6 +157,10 @@ const SERVE_OPTIONS = {
   "https-redirect-port": { type: "string" },
   hsts: { type: "string" },
   "log-dir": { type: "string" },
+  "access-log": { type: "string" },
+  "access-log-format": { type: "string" },
+  "log-max-size": { type: "string" },
+  "log-keep": { type: "string" },
   config: { type: "string" },
   "header-timeout": { type: "string" },
   "body-timeout": { type: "string" },
@@ -286,6 +296,8 @@ const DEFAULT_VALUES: Readonly<Record<string, OptionValue>> = {
   root: DEFAULT_ROOT,
   host: [DEFAULT_HOST],
   "log-dir": DEFAULT_LOG_DIR,
+  "access-log-format": "combined",
+  "log-keep": String(DEFAULT_LOG_KEEP),
   "header-timeout": String(DEFAULT_HEADER_TIMEOUT_S),
   "idle-timeout": String(DEFAULT_IDLE_TIMEOUT_S),
   protocol: "1.1",
@@ -423,6 +435,53 @@ function fileRules(file: ConfigFile | null): Rules | UsageError {
 /** A usage error about one option's value, so its origin can be named. */
 type OptionError = UsageError & { readonly option?: string };
 
+/** The access log and rotation settings of a serve command. */
+type LoggingSettings = Pick<
+  ServeCommand,
+  "accessLog" | "accessLogFormat" | "logMaxSize" | "logKeep"
+>;
+
+/** Validates --access-log, --access-log-format, --log-max-size and --log-keep. */
+function validateLogging(values: ServeValues): LoggingSettings | OptionError {
+  const accessLog = values["access-log"] ?? null;
+  if (accessLog === "") {
+    return failOn("access-log", "--access-log must name a file, or - for standard output");
+  }
+  const format = values["access-log-format"] ?? "combined";
+  if (!(ACCESS_LOG_FORMATS as readonly string[]).includes(format)) {
+    return failOn(
+      "access-log-format",
+      `--access-log-format must be ${ACCESS_LOG_FORMATS.join(", ")}, got "${format}"`,
+    );
+  }
+  const sizeText = values["log-max-size"];
+  const logMaxSize = sizeText === undefined ? null : parseByteSize(sizeText);
+  if (
+    sizeText !== undefined &&
+    (logMaxSize === null || logMaxSize < MIN_LOG_MAX_SIZE_BYTES ||
+      logMaxSize > MAX_LOG_MAX_SIZE_BYTES)
+  ) {
+    return failOn(
+      "log-max-size",
+      `--log-max-size must be a size from 4K to 1024G (like 10M, 512K, 1G), got "${sizeText}"`,
+    );
+  }
+  const keepText = values["log-keep"] ?? String(DEFAULT_LOG_KEEP);
+  const logKeep = Number(keepText);
+  if (!/^\d+$/.test(keepText) || logKeep < 1 || logKeep > MAX_LOG_KEEP) {
+    return failOn(
+      "log-keep",
+      `--log-keep must be an integer from 1 to ${MAX_LOG_KEEP}, got "${keepText}"`,
+    );
+  }
+  return {
+    accessLog,
+    accessLogFormat: format as AccessLogFormat,
+    logMaxSize,
+    logKeep,
+  };
+}
+
 /** Builds a usage error about an option's value. */
 function failOn(option: string, message: string): OptionError {
   return { ...fail(message), option };
@@ -541,6 +600,8 @@ function validateServe(values: ServeValues, cpuCount: number): ServeCommand | Op
   if (!Array.isArray(headerRules)) return headerRules;
   const proxies = parseProxyOptions(values);
   if ("kind" in proxies) return proxies;
+  const logging = validateLogging(values);
+  if ("kind" in logging) return logging;
   // Behind a reverse proxy on this machine every client looks local: /STOP would be anyone's.
   if (values["allow-stop"] && values["any-host"]) {
     return fail(
@@ -556,6 +617,7 @@ function validateServe(values: ServeValues, cpuCount: number): ServeCommand | Op
     ...https,
     ...auth,
     logDir,
+    ...logging,
     headerTimeoutS,
     bodyTimeoutS,
     idleTimeoutS,

@@ -57,6 +57,7 @@ const NUMERIC = new Set([
   "idle-timeout",
   "workers",
   "max-connections",
+  "log-keep",
 ]);
 
 /**
@@ -70,6 +71,7 @@ const PATH_OPTIONS = new Set([
   "tls-cert",
   "tls-key",
   "auth-file",
+  "access-log",
 ]);
 
 /** The prefix of sockserve's environment variables. */
@@ -149,7 +151,7 @@ export function readConfigText(
       return at([key], converted.reason);
     }
     values[key] = PATH_OPTIONS.has(key) && typeof converted === "string" &&
-        converted !== "" && !isAbsolute(converted)
+        converted !== "" && converted !== "-" && !isAbsolute(converted)
       ? join(dirname(file), converted)
       : converted;
     origins[key] = locate([key]);

@@ -40,6 +40,13 @@ Where and what:
                            0.0.0.0 (IPv4) or :: (IPv6 and IPv4) expose it to the network
                                                                           (default ${DEFAULT_HOST})
       --log-dir DIR        Folder for HTTPResponses.txt and SocketOutput.csv  (default ${DEFAULT_LOG_DIR})
+      --access-log FILE    Also write an access log (one line per response) to FILE; - is stdout
+                           (instead of the console lines)
+      --access-log-format F  combined, common or json                 (default combined)
+      --log-max-size SIZE  Rotate each log file before it passes SIZE (10M, 512K, 1G; 4K-1024G):
+                           FILE -> FILE.1 -> ... FILE.N; SIGHUP (or SIGUSR1, which also
+                           opens Deno's debugger on 127.0.0.1:9229) reopens every log
+      --log-keep N         Rotated files kept per log, 1-1000                 (default 5)
       --config FILE        Read settings from a TOML file (keys are the long option names, plus
                            [[headers]], [[redirects]], [[rewrites]]); the command line wins over
                            SOCKSERVE_* variables, which win over the file
@@ -81,7 +88,7 @@ Authentication (HTTP Basic; use HTTPS beyond this machine):
       --auth-realm NAME    The realm browsers show in their login prompt  (default ${DEFAULT_AUTH_REALM})
 
 Behind a reverse proxy, metrics:
-      --trusted-proxy CIDR|loopback  Believe Forwarded (else X-Forwarded-For) from these
+      --trusted-proxy CIDR|loopback  Believe X-Forwarded-For (else Forwarded) from these
                            peers, repeatable; the access line shows the client they name
                            (loopback: 127.0.0.0/8 and ::1)                 (default none)
       --metrics PATH       Prometheus metrics at PATH, for loopback and trusted peers only

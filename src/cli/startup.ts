@@ -24,6 +24,8 @@ import { shellSettings } from "../server/fallbacks.ts";
 import { IS_WINDOWS } from "../platform.ts";
 import { type CheckedPair, expiryWarning, readTlsPair } from "../server/tls.ts";
 import { watchTlsFiles } from "../server/tls_reload.ts";
+import { reopenLogsOnSignals } from "../server/log_signals.ts";
+import { dirname } from "node:path";
 import type { Server } from "../server/serve.ts";
 import type { AuthSettings } from "../server/auth.ts";
 import { mergeUsers, parseHtpasswd } from "./htpasswd.ts";
@@ -179,6 +181,18 @@ export function checkPermissions(command: ServeCommand): void {
       `Write access to "${command.logDir}" is not granted: add --allow-write=${command.logDir}`,
       2,
     );
+  }
+  // The access log (unless it is stdout) is written by name, and rotated beside itself: renaming
+  // FILE to FILE.1 needs write access to its folder, not just to the file.
+  const accessLog = command.accessLog === "-" ? null : command.accessLog;
+  if (accessLog !== null) {
+    const needed = command.logMaxSize === null ? accessLog : dirname(accessLog);
+    if (missing({ name: "write", path: needed })) {
+      throw new StartupError(
+        `Write access to "${needed}" (--access-log) is not granted: add --allow-write=${needed}`,
+        2,
+      );
+    }
   }
   for (const file of [command.tlsCert, command.tlsKey, command.authFile]) {
     if (file !== null && missing({ name: "read", path: file })) {
@@ -511,6 +525,8 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
     });
     void server.finished.then(() => reloader.stop());
   }
+  const stopReopening = reopenLogsOnSignals(() => server.reopenLogs());
+  void server.finished.then(stopReopening);
   return server;
 }
 

@@ -238,8 +238,14 @@ export function chooseClient(
 }
 
 /**
- * The client of a request that came from a trusted proxy: from `Forwarded` when the request has
- * one (the standard), else from `X-Forwarded-For`; null when neither names one.
+ * The client of a request that came from a trusted proxy: from `X-Forwarded-For` when the
+ * request has one, else from `Forwarded` (RFC 7239); null when neither names one.
+ *
+ * X-Forwarded-For comes first although Forwarded is the standard, because it is the field the
+ * proxies people run append to by default (nginx's `$proxy_add_x_forwarded_for`, HAProxy's
+ * `option forwardfor`, Caddy, Traefik, Envoy, cloud load balancers), while they pass a client's
+ * own `Forwarded` through untouched: preferring Forwarded would let any client behind them name
+ * itself. A proxy that writes only Forwarded must drop the client's X-Forwarded-For.
  *
  * @param headers The request's fields (lower-case names).
  * @param trusted Whether an address belongs to a trusted proxy.
@@ -249,11 +255,10 @@ export function forwardedClient(
   headers: ReadonlyMap<string, string>,
   trusted: (ip: string) => boolean,
 ): string | null {
-  const forwarded = headers.get("forwarded");
-  if (forwarded !== undefined) {
-    const hops = parseForwarded(forwarded);
-    return hops === null ? null : chooseClient(hops, trusted);
-  }
   const xff = headers.get("x-forwarded-for");
-  return xff === undefined ? null : chooseClient(parseXForwardedFor(xff), trusted);
+  if (xff !== undefined) return chooseClient(parseXForwardedFor(xff), trusted);
+  const forwarded = headers.get("forwarded");
+  if (forwarded === undefined) return null;
+  const hops = parseForwarded(forwarded);
+  return hops === null ? null : chooseClient(hops, trusted);
 }

@@ -64,14 +64,51 @@ export class AppendQueue {
    * @throws What the write threw; progress up to it is kept.
    */
   async drainTo(file: AppendFile): Promise<void> {
-    while (this.#chunks.length > 0) {
-      await writeAll(file, this.#chunks[0].subarray(this.#offset), (n) => {
-        this.#offset += n;
-        this.#pending -= n;
-      });
-      this.#chunks.shift();
-      this.#offset = 0;
-    }
+    while (this.#chunks.length > 0) await this.drainFirst(file);
+  }
+
+  /**
+   * Appends the rest of the first chunk to `file`, like {@linkcode AppendQueue.drainTo}.
+   *
+   * @param file An open file (append mode).
+   * @throws What the write threw; progress up to it is kept.
+   */
+  async drainFirst(file: AppendFile): Promise<void> {
+    if (this.#chunks.length === 0) return;
+    await writeAll(file, this.#chunks[0].subarray(this.#offset), (n) => {
+      this.#offset += n;
+      this.#pending -= n;
+    });
+    this.#chunks.shift();
+    this.#offset = 0;
+  }
+
+  /** Bytes of the first chunk not yet written (0 when nothing waits). */
+  get firstLength(): number {
+    return this.#chunks.length === 0 ? 0 : this.#chunks[0].length - this.#offset;
+  }
+
+  /** Whether the next byte begins a record (none is partly written): a file may end here. */
+  get atRecordStart(): boolean {
+    return this.#offset === 0;
+  }
+
+  /**
+   * Splits the first chunk after its last whole record that fits in `room` bytes, so that much
+   * can go to a file with that much room left (size rotation); never inside a record.
+   *
+   * @param room Bytes the file may still take.
+   * @returns Whether at least one record fits (the first chunk then fits whole or was split).
+   */
+  fitFirst(room: number): boolean {
+    if (this.#offset !== 0 || this.#chunks.length === 0) return false;
+    const chunk = this.#chunks[0];
+    if (chunk.length <= room) return true;
+    if (room <= 0) return false;
+    const end = this.#recordStart(chunk, room);
+    if (end === 0) return false;
+    this.#chunks.splice(0, 1, chunk.subarray(0, end), chunk.subarray(end));
+    return true;
   }
 
   /**
@@ -128,6 +165,8 @@ export function responseEntryStart(chunk: Uint8Array, offset: number): number {
 export interface AppendFile {
   /** Writes some of the bytes; returns how many. */
   write(bytes: Uint8Array): Promise<number>;
+  /** The file's size now (size rotation, and an empty file made by logrotate `create`). */
+  stat?(): Promise<{ readonly size: number }>;
   /** Closes it. */
   close(): void;
 }

@@ -72,6 +72,12 @@ export interface ResponseRecord {
   readonly version: string;
   /** The request line (or a printable excerpt of what arrived instead). */
   readonly requestLine: string;
+  /**
+   * The Referer and User-Agent fields as received, for the access log; null when absent, when
+   * the request could not be parsed, or when no access log is written (they are not looked up).
+   */
+  readonly referer: string | null;
+  readonly userAgent: string | null;
   readonly status: LoggedStatus;
   /**
    * The status line and header block exactly as sent, ending with CRLF CRLF; null when nothing

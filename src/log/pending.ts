@@ -11,12 +11,56 @@ import {
   LOG_FLUSH_THRESHOLD_BYTES,
   MAX_PENDING_LOG_BYTES,
 } from "../limits.ts";
+import {
+  ACCESS_LOG_STDOUT,
+  type AccessLogFormat,
+  formatAccessEntry,
+  localOffsetMinutes,
+} from "./access.ts";
 import { formatCsvRows, formatResponseEntry, type ResponseRecord } from "./format.ts";
 
-/** Log text taken from {@linkcode PendingLogs}: both files' entries and the console lines. */
+/** What text {@linkcode PendingLogs} makes of a response. */
+export interface LogTextOptions {
+  /** Whether console lines are kept. */
+  readonly console: boolean;
+  /** The access log format, or null when there is no access log. */
+  readonly access: AccessLogFormat | null;
+  /** The access log goes to stdout (`--access-log -`): its lines join the console lines. */
+  readonly accessToConsole: boolean;
+  /** The local UTC offset at a time, minutes east of UTC. @default localOffsetMinutes */
+  readonly offset?: (ms: number) => number;
+  /** SocketOutput.csv rows get the `forwarded_client` column (see `format.ts`). @default false */
+  readonly forwardedColumn?: boolean;
+}
+
+/**
+ * Decides the log text options of a server from its settings (the same in every isolate).
+ *
+ * @param options The console switches and the access log.
+ * @returns The options.
+ */
+export function logTextOptions(options: {
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly accessLog?: string | null;
+  readonly accessLogFormat?: AccessLogFormat;
+  readonly csvForwardedColumn?: boolean;
+}): LogTextOptions {
+  const accessLog = options.accessLog ?? null;
+  return {
+    forwardedColumn: options.csvForwardedColumn ?? false,
+    console: !options.quiet || options.verbose,
+    access: accessLog === null ? null : options.accessLogFormat ?? "combined",
+    accessToConsole: accessLog === ACCESS_LOG_STDOUT,
+  };
+}
+
+/** Log text taken from {@linkcode PendingLogs}: the files' entries and the console lines. */
 export interface PendingText {
   readonly responses: string;
   readonly sockets: string;
+  /** Access log lines for the access log file (empty when it goes to the console). */
+  readonly access: string;
   readonly lines: readonly string[];
   /** How many responses the text holds. */
   readonly count: number;
@@ -29,10 +73,17 @@ export interface PendingText {
  */
 export class PendingLogs {
   readonly #console: boolean;
-  readonly #due: () => void;
+  readonly #access: AccessLogFormat | null;
   readonly #forwardedColumn: boolean;
+  readonly #accessToConsole: boolean;
+  readonly #offsetOf: (ms: number) => number;
+  readonly #due: () => void;
   #responses = "";
   #sockets = "";
+  #accessText = "";
+  /** The minute whose UTC offset was looked up last, and that offset. */
+  #offsetMinute = NaN;
+  #offset = 0;
   #lines: string[] = [];
   /** Responses recorded since the last take. */
   #count = 0;
@@ -40,24 +91,42 @@ export class PendingLogs {
   #dropped = 0;
 
   /**
-   * @param console Whether console lines are kept.
+   * @param options Console lines and access log.
    * @param due Called when the text should be written.
-   * @param forwardedColumn CSV rows get the `forwarded_client` column.
    */
-  constructor(console: boolean, due: () => void, forwardedColumn = false) {
-    this.#console = console;
+  constructor(options: LogTextOptions, due: () => void) {
+    this.#console = options.console;
+    this.#access = options.access;
+    this.#accessToConsole = options.accessToConsole;
+    this.#forwardedColumn = options.forwardedColumn ?? false;
+    this.#offsetOf = options.offset ?? localOffsetMinutes;
     this.#due = due;
-    this.#forwardedColumn = forwardedColumn;
   }
 
-  /** Formats a response into both logs' text. */
+  /** Formats a response into every log's text. */
   record(record: ResponseRecord): void {
     this.#count++;
-    this.append(
-      formatResponseEntry(record),
-      formatCsvRows([record], false, this.#forwardedColumn),
-      [],
-    );
+    const row = formatCsvRows([record], false, this.#forwardedColumn);
+    if (this.#access === null) {
+      this.append(formatResponseEntry(record), row, "", []);
+      return;
+    }
+    const entry = formatAccessEntry(record, this.#access, this.#offsetAt(record.time));
+    if (this.#accessToConsole) {
+      this.append(formatResponseEntry(record), row, "", [entry.slice(0, -1)]);
+    } else {
+      this.append(formatResponseEntry(record), row, entry, []);
+    }
+  }
+
+  /** The UTC offset at a time, looked up once a minute (offsets change on minute boundaries). */
+  #offsetAt(ms: number): number {
+    const minute = Math.floor(ms / 60_000);
+    if (minute !== this.#offsetMinute) {
+      this.#offsetMinute = minute;
+      this.#offset = this.#offsetOf(ms);
+    }
+    return this.#offset;
   }
 
   /** Adds a console line, if console lines are kept. */
@@ -67,23 +136,26 @@ export class PendingLogs {
     this.#schedule();
   }
 
-  /** Adds text formatted elsewhere, whole. */
-  append(responses: string, sockets: string, lines: readonly string[]): void {
+  /**
+   * Adds text formatted elsewhere, whole.
+   *
+   * @param responses HTTPResponses.txt text.
+   * @param sockets SocketOutput.csv text.
+   * @param access Access log text.
+   * @param lines Console lines (kept when console lines are, or when they are access log lines).
+   */
+  append(responses: string, sockets: string, access: string, lines: readonly string[]): void {
     // Past the bound the disk is not keeping up (or hangs): drop, count, and say so later,
     // rather than grow without limit.
-    if (this.#responses.length + this.#sockets.length > MAX_PENDING_LOG_BYTES) {
+    if (this.#size() > MAX_PENDING_LOG_BYTES) {
       this.#dropped++;
       return;
     }
     this.#responses += responses;
     this.#sockets += sockets;
-    if (this.#console && lines.length > 0) this.#lines.push(...lines);
+    this.#accessText += access;
+    if ((this.#console || this.#accessToConsole) && lines.length > 0) this.#lines.push(...lines);
     this.#schedule();
-  }
-
-  /** Characters of log text waiting (about its bytes: log text is mostly ASCII). */
-  get pendingChars(): number {
-    return this.#responses.length + this.#sockets.length;
   }
 
   /** Takes the count of records dropped since the last call. */
@@ -99,16 +171,15 @@ export class PendingLogs {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#responses.length === 0 && this.#sockets.length === 0 && this.#lines.length === 0) {
-      return null;
-    }
+    if (this.#size() === 0 && this.#lines.length === 0) return null;
     const batch = {
       responses: this.#responses,
       sockets: this.#sockets,
+      access: this.#accessText,
       lines: this.#lines,
       count: this.#count,
     };
-    this.#responses = this.#sockets = "";
+    this.#responses = this.#sockets = this.#accessText = "";
     this.#lines = [];
     this.#count = 0;
     return batch;
@@ -122,8 +193,18 @@ export class PendingLogs {
     }, delayMs);
   }
 
+  /** Characters of log text waiting (about its bytes: log text is mostly ASCII). */
+  get pendingChars(): number {
+    return this.#size();
+  }
+
+  /** Characters of file text pending. */
+  #size(): number {
+    return this.#responses.length + this.#sockets.length + this.#accessText.length;
+  }
+
   #schedule(): void {
-    if (this.#responses.length + this.#sockets.length >= LOG_FLUSH_THRESHOLD_BYTES) {
+    if (this.#size() >= LOG_FLUSH_THRESHOLD_BYTES) {
       this.#due();
     } else {
       this.#timer ??= setTimeout(() => {

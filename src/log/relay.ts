@@ -6,7 +6,7 @@
  */
 
 import type { ResponseRecord } from "./format.ts";
-import { PendingLogs } from "./pending.ts";
+import { type LogTextOptions, PendingLogs } from "./pending.ts";
 import type { LogBatch, LogSink } from "./sink.ts";
 
 const encoder = new TextEncoder();
@@ -22,16 +22,18 @@ export class LogRelay implements LogSink {
 
   /**
    * @param send Posts a batch to the writer, transferring the listed buffers.
-   * @param console Whether console lines are wanted.
-   * @param forwardedColumn CSV rows get the `forwarded_client` column.
+   * @param text Console lines and access log, as the writer's (a boolean: console lines or
+   * not, no access log).
    */
   constructor(
     send: (batch: LogBatch, transfer: ArrayBuffer[]) => void,
-    console: boolean,
-    forwardedColumn = false,
+    text: LogTextOptions | boolean,
   ) {
     this.#send = send;
-    this.#pending = new PendingLogs(console, () => void this.flush(), forwardedColumn);
+    const options = typeof text === "boolean"
+      ? { console: text, access: null, accessToConsole: false }
+      : text;
+    this.#pending = new PendingLogs(options, () => void this.flush());
   }
 
   record(record: ResponseRecord): void {
@@ -48,9 +50,10 @@ export class LogRelay implements LogSink {
       // Encoded here, so the writer's isolate gets bytes it can append as they are.
       const responses = encoder.encode(text.responses);
       const sockets = encoder.encode(text.sockets);
+      const access = encoder.encode(text.access);
       this.#send(
-        { responses, sockets, lines: text.lines, count: text.count },
-        [responses.buffer, sockets.buffer],
+        { responses, sockets, access, lines: text.lines, count: text.count },
+        [responses.buffer, sockets.buffer, access.buffer],
       );
     }
     return Promise.resolve();

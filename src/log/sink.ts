@@ -26,6 +26,8 @@ export interface LogSink {
 export interface LogBatch {
   readonly responses: Uint8Array<ArrayBuffer>;
   readonly sockets: Uint8Array<ArrayBuffer>;
+  /** Access log lines (empty without an access log file). */
+  readonly access: Uint8Array<ArrayBuffer>;
   readonly lines: readonly string[];
   /** How many responses the batch holds. */
   readonly count: number;

@@ -7,11 +7,16 @@
  * @module
  */
 
-import { LOG_FLUSH_INTERVAL_MS, LOG_RETRY_INTERVALS, MAX_PENDING_LOG_BYTES } from "../limits.ts";
+import {
+  DEFAULT_LOG_KEEP,
+  LOG_FLUSH_INTERVAL_MS,
+  LOG_RETRY_INTERVALS,
+  MAX_PENDING_LOG_BYTES,
+} from "../limits.ts";
 import { type AppendFile, AppendQueue, csvRowStart, responseEntryStart } from "./append_queue.ts";
 import { ConsoleQueue } from "./console.ts";
 import { formatCsvRows, type ResponseRecord, RESPONSES_FILE, SOCKETS_FILE } from "./format.ts";
-import { PendingLogs } from "./pending.ts";
+import { type LogTextOptions, PendingLogs } from "./pending.ts";
 import type { LogBatch, LogSink } from "./sink.ts";
 
 const encoder = new TextEncoder();
@@ -22,29 +27,52 @@ export interface LogWriterOptions {
   readonly console?: ((text: string) => Promise<void>) | null;
   /** Where warnings go (once per failure streak). */
   readonly warn?: (message: string) => void;
-  /** Opens the two files for appending (tests inject failing disks). @default openLogFiles */
-  readonly open?: (dir: string) => Promise<LogFiles>;
-  /** SocketOutput.csv has the `forwarded_client` column (see `format.ts`). @default false */
-  readonly forwardedColumn?: boolean;
+  /** What text responses make. @default console lines when there is a console; no access log */
+  readonly text?: LogTextOptions;
+  /** The access log file, or null (none, or it goes to the console). @default null */
+  readonly accessFile?: string | null;
+  /** Rotate a file before it would pass this many bytes; null never. @default null */
+  readonly maxSize?: number | null;
+  /** Rotated files kept per log. @default DEFAULT_LOG_KEEP */
+  readonly keep?: number;
+  /** Opens one file for appending (tests inject failing disks). @default openAppend */
+  readonly open?: (path: string) => Promise<OpenedLog>;
+  /** Renames FILE → FILE.1 … FILE.keep. @default rotateFiles */
+  readonly rotate?: (path: string, keep: number) => Promise<void>;
+}
+
+/** One log file the writer appends to. */
+interface LogTarget {
+  readonly path: string;
+  /** Bytes not yet in the file, oldest first; the first may be partly written. */
+  readonly queue: AppendQueue;
+  /** What a new file starts with (the CSV column row), or null. */
+  readonly header: Uint8Array | null;
 }
 
 /**
- * Appends response records to the two log files (and lines to the console) off the hot path:
+ * Appends response records to the log files (and lines to the console) off the hot path:
  * each record is formatted when it is recorded (so no record object outlives its response),
  * and the text is encoded and written every {@linkcode LOG_FLUSH_INTERVAL_MS}, or sooner when
- * it passes {@linkcode LOG_FLUSH_THRESHOLD_BYTES}.
+ * it passes {@linkcode LOG_FLUSH_THRESHOLD_BYTES}. Files are opened by name for every batch, so
+ * a file renamed away (logrotate, or {@linkcode LogWriter.flush} after SIGUSR1) gets no more
+ * than the batch being written when it was renamed, and the next batch starts a new file; with
+ * a size cap the writer rotates files itself, between records.
  */
 export class LogWriter implements LogSink {
   readonly #dir: string;
   readonly #console: ConsoleQueue | null;
   readonly #warn: (message: string) => void;
   readonly #pending: PendingLogs;
-  readonly #open: (dir: string) => Promise<LogFiles>;
-  readonly #forwardedColumn: boolean;
-  /** Bytes not yet in HTTPResponses.txt, oldest first; the first may be partly written. */
-  readonly #responses = new AppendQueue(responseEntryStart);
-  /** Bytes not yet in SocketOutput.csv, likewise. */
-  readonly #sockets = new AppendQueue(csvRowStart);
+  readonly #open: (path: string) => Promise<OpenedLog>;
+  readonly #rotate: (path: string, keep: number) => Promise<void>;
+  readonly #maxSize: number | null;
+  readonly #keep: number;
+  readonly #responses: LogTarget;
+  readonly #sockets: LogTarget;
+  /** The access log file, when there is one. */
+  readonly #access: LogTarget | null;
+  readonly #targets: readonly LogTarget[];
   #flushing: Promise<void> = Promise.resolve();
   #responseCount = 0;
   /** A flush is queued and has not started: more records join it instead of queueing another. */
@@ -56,19 +84,34 @@ export class LogWriter implements LogSink {
 
   /**
    * @param dir The log dir; it must exist.
-   * @param options Console sink and warning sink.
+   * @param options Console, warnings, access log and rotation.
    */
   constructor(dir: string, options: LogWriterOptions = {}) {
     this.#dir = dir;
     this.#console = options.console ? new ConsoleQueue(options.console) : null;
     this.#warn = options.warn ?? ((message) => console.error(message));
-    this.#open = options.open ?? openLogFiles;
-    this.#forwardedColumn = options.forwardedColumn ?? false;
-    this.#pending = new PendingLogs(
-      this.#console !== null,
-      () => void this.flush(),
-      this.#forwardedColumn,
-    );
+    this.#open = options.open ?? openAppend;
+    this.#rotate = options.rotate ?? rotateFiles;
+    this.#maxSize = options.maxSize ?? null;
+    this.#keep = options.keep ?? DEFAULT_LOG_KEEP;
+    const text = options.text ??
+      { console: this.#console !== null, access: null, accessToConsole: false };
+    this.#pending = new PendingLogs(text, () => void this.flush());
+    this.#responses = {
+      path: `${dir}/${RESPONSES_FILE}`,
+      queue: new AppendQueue(responseEntryStart),
+      header: null,
+    };
+    this.#sockets = {
+      path: `${dir}/${SOCKETS_FILE}`,
+      queue: new AppendQueue(csvRowStart),
+      header: encoder.encode(formatCsvRows([], true, text.forwardedColumn ?? false)),
+    };
+    const accessFile = options.accessFile ?? null;
+    this.#access = accessFile === null || text.access === null
+      ? null
+      : { path: accessFile, queue: new AppendQueue(csvRowStart), header: null };
+    this.#targets = [this.#responses, this.#sockets, ...(this.#access ? [this.#access] : [])];
   }
 
   /** Formats a response into both logs' pending text. */
@@ -81,10 +124,11 @@ export class LogWriter implements LogSink {
   get responseCount(): number {
     return this.#responseCount;
   }
-
   /** Log bytes waiting for the disk (for `--metrics`). */
   get queuedBytes(): number {
-    return this.#responses.pending + this.#sockets.pending + this.#pending.pendingChars;
+    let bytes = this.#pending.pendingChars;
+    for (const target of this.#targets) bytes += target.queue.pending;
+    return bytes;
   }
 
   /** Console lines dropped since the writer was made (for `--metrics`). */
@@ -102,12 +146,13 @@ export class LogWriter implements LogSink {
     this.#responseCount += batch.count;
     if (batch.lines.length > 0) this.#writeConsole(batch.lines);
     // Past the bound the disk is not keeping up: drop whole batches and say so later.
-    if (this.#responses.pending + this.#sockets.pending > MAX_PENDING_LOG_BYTES) {
+    if (this.#pendingBytes() > MAX_PENDING_LOG_BYTES) {
       this.#lostBatches++;
       return;
     }
-    this.#responses.push(batch.responses);
-    this.#sockets.push(batch.sockets);
+    this.#responses.queue.push(batch.responses);
+    this.#sockets.queue.push(batch.sockets);
+    this.#access?.queue.push(batch.access);
     void this.flush();
   }
 
@@ -130,6 +175,13 @@ export class LogWriter implements LogSink {
     await this.#console?.drain();
   }
 
+  /** Bytes waiting for any file. */
+  #pendingBytes(): number {
+    let bytes = 0;
+    for (const target of this.#targets) bytes += target.queue.pending;
+    return bytes;
+  }
+
   #writeConsole(lines: readonly string[]): void {
     this.#console?.add(lines);
   }
@@ -140,25 +192,21 @@ export class LogWriter implements LogSink {
     const dropped = this.#pending.takeDropped();
     if (dropped > 0) this.#warn(`Dropped ${dropped} log records: the log files could not keep up.`);
     if (taken !== null) {
-      this.#responses.push(encoder.encode(taken.responses));
-      this.#sockets.push(encoder.encode(taken.sockets));
+      this.#responses.queue.push(encoder.encode(taken.responses));
+      this.#sockets.queue.push(encoder.encode(taken.sockets));
+      if (taken.access.length > 0) this.#access?.queue.push(encoder.encode(taken.access));
     }
-    if (this.#responses.pending === 0 && this.#sockets.pending === 0) return;
-    // The files are opened per batch (a few times a second at most), so a rotated or deleted
-    // log is recreated, and a log dir that went away is noticed instead of written to a ghost.
-    let files: LogFiles | null = null;
+    if (this.#pendingBytes() === 0) return;
     try {
-      files = await this.#open(this.#dir);
-      // A file created anew has none of a record written before: start that record over.
-      if (files.responsesIsNew) this.#responses.restartRecord();
-      if (files.socketsIsNew) {
-        this.#sockets.restartRecord();
-        this.#sockets.unshift(encoder.encode(formatCsvRows([], true, this.#forwardedColumn)));
+      for (const target of this.#targets) {
+        if (target.queue.pending > 0) await this.#drain(target);
       }
-      // Each file resumes exactly where its last write stopped, so a full disk that frees up
-      // leaves every entry once and whole (a partial write is never repeated from the start).
-      await this.#responses.drainTo(files.responses);
-      await this.#sockets.drainTo(files.sockets);
+      if (!this.#failing && this.#lostBatches > 0) {
+        // The disk worked but could not keep up (a burst bigger than the memory bound): say so.
+        this.#warn(
+          `Dropped ${this.#lostBatches} batches of log entries: the log files could not keep up.`,
+        );
+      }
       if (this.#failing) {
         const lost = this.#lostBatches > 0
           ? ` ${this.#lostBatches} batches of entries were dropped to bound memory meanwhile.`
@@ -176,53 +224,109 @@ export class LogWriter implements LogSink {
       }
       this.#failing = true;
       // Past the bound, whole batches not yet begun are dropped, never a partly written one.
-      this.#lostBatches += this.#responses.bound(MAX_PENDING_LOG_BYTES / 2) +
-        this.#sockets.bound(MAX_PENDING_LOG_BYTES / 2);
+      const share = MAX_PENDING_LOG_BYTES / this.#targets.length;
+      for (const target of this.#targets) this.#lostBatches += target.queue.bound(share);
       if (!this.#closed) this.#pending.retryLater(LOG_FLUSH_INTERVAL_MS * LOG_RETRY_INTERVALS);
-    } finally {
-      files?.responses.close();
-      files?.sockets.close();
     }
+  }
+
+  /**
+   * Appends one file's queue. The file is opened by name now (a few times a second at most), so
+   * a rotated or deleted log is recreated, and a log dir that went away is noticed instead of
+   * written to a ghost; everything of this batch goes to the file opened here.
+   */
+  async #drain(target: LogTarget): Promise<void> {
+    const { queue } = target;
+    let opened = await this.#open(target.path);
+    try {
+      // An empty file is new too: logrotate's `create` makes one before sockserve reopens.
+      let size = opened.isNew ? 0 : (await opened.file.stat?.())?.size ?? null;
+      if (opened.isNew || size === 0) size = this.#begin(target);
+      while (queue.pending > 0) {
+        if (this.#maxSize !== null && size !== null && queue.atRecordStart) {
+          const room = this.#maxSize - size;
+          if (
+            queue.firstLength > room && !queue.fitFirst(room) && size > this.#headerBytes(target)
+          ) {
+            // Not one more record fits: the file ends here, between records.
+            opened.file.close();
+            await this.#rotate(target.path, this.#keep);
+            opened = await this.#open(target.path);
+            size = this.#begin(target);
+            continue;
+          }
+        }
+        const length = queue.firstLength;
+        await queue.drainFirst(opened.file);
+        if (size !== null) size += length;
+      }
+    } finally {
+      opened.file.close();
+    }
+  }
+
+  /** A file begins: a record partly written to the old one starts over; a CSV gets its columns. */
+  #begin(target: LogTarget): number {
+    target.queue.restartRecord();
+    if (target.header === null) return 0;
+    target.queue.unshift(target.header);
+    // The header is written with the first chunk, so it is counted there, not here.
+    return 0;
+  }
+
+  #headerBytes(target: LogTarget): number {
+    return target.header?.length ?? 0;
   }
 }
 
-/** The open log files; `…IsNew` says a file was just created (the CSV needs its column row). */
-export interface LogFiles {
-  readonly responses: AppendFile;
-  readonly responsesIsNew: boolean;
-  readonly sockets: AppendFile;
-  readonly socketsIsNew: boolean;
+/** A log file opened for appending; `isNew` says this open created it. */
+export interface OpenedLog {
+  readonly file: AppendFile;
+  readonly isNew: boolean;
 }
 
 /**
- * Opens both logs for appending. Only write permission is needed: a new file is detected by
- * creating it exclusively, not by reading its size.
+ * Opens a log file for appending, saying whether this call created it. Only write permission is
+ * needed: a new file is detected by creating it exclusively, not by reading its size.
  *
- * @param dir The log dir.
- * @returns Both files open.
+ * @param path The file.
+ * @returns The open file.
  */
-export async function openLogFiles(dir: string): Promise<LogFiles> {
-  const responses = await openAppend(`${dir}/${RESPONSES_FILE}`);
+export async function openAppend(path: string): Promise<OpenedLog> {
   try {
-    const sockets = await openAppend(`${dir}/${SOCKETS_FILE}`);
-    return {
-      responses: responses.file,
-      responsesIsNew: responses.isNew,
-      sockets: sockets.file,
-      socketsIsNew: sockets.isNew,
-    };
-  } catch (error) {
-    responses.file.close();
-    throw error;
-  }
-}
-
-/** Opens a file for appending, saying whether this call created it. */
-async function openAppend(path: string): Promise<{ file: Deno.FsFile; isNew: boolean }> {
-  try {
-    return { file: await Deno.open(path, { append: true, createNew: true }), isNew: true };
+    return { file: sized(await Deno.open(path, { append: true, createNew: true })), isNew: true };
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   }
-  return { file: await Deno.open(path, { append: true }), isNew: false };
+  return { file: sized(await Deno.open(path, { append: true })), isNew: false };
+}
+
+/**
+ * An append-only file whose size is read by seeking to its end: `FsFile.stat()` needs read
+ * permission on the path in Deno 2.9, and sockserve run with `--allow-write=LOGDIR` alone has
+ * none (appends still go to the end whatever the position).
+ */
+function sized(file: Deno.FsFile): AppendFile {
+  return {
+    write: (bytes) => file.write(bytes),
+    stat: async () => ({ size: await file.seek(0, Deno.SeekMode.End) }),
+    close: () => file.close(),
+  };
+}
+
+/**
+ * Rotates a log file by name: FILE.(keep-1) → FILE.keep, …, FILE → FILE.1 (the oldest beyond
+ * `keep` is replaced, so `keep` rotated files remain). Missing files are skipped.
+ *
+ * @param path The file.
+ * @param keep Rotated files kept, at least 1.
+ */
+export async function rotateFiles(path: string, keep: number): Promise<void> {
+  for (let i = keep - 1; i >= 0; i--) {
+    try {
+      await Deno.rename(i === 0 ? path : `${path}.${i}`, `${path}.${i + 1}`);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
 }

@@ -68,6 +68,8 @@ export interface ConnectionOptions {
   readonly protocol: "1.0" | "1.1";
   /** Print an access line per response. */
   readonly accessLines: boolean;
+  /** Whether an access log is written: only then are Referer and User-Agent looked up. */
+  readonly accessLog?: boolean;
   /** Print connection open/close events. */
   readonly connectionEvents: boolean;
   /** Colour console lines. */
@@ -99,6 +101,8 @@ interface RequestSummary {
   readonly target: string;
   readonly version: string;
   readonly requestLine: string;
+  readonly referer: string | null;
+  readonly userAgent: string | null;
   readonly time: number;
   readonly started: number;
   /** The client a trusted proxy named, or null. */
@@ -276,6 +280,9 @@ export class Connection implements Sink {
       target: head.target,
       version: head.version,
       requestLine: head.requestLine,
+      // Off the hot path: without an access log nobody reads them.
+      referer: this.#options.accessLog ? head.headers.get("referer") ?? null : null,
+      userAgent: this.#options.accessLog ? head.headers.get("user-agent") ?? null : null,
       time: Date.now(),
       started: this.#clock(),
       forwardedClient: this.#proxied
@@ -346,8 +353,10 @@ export class Connection implements Sink {
   /** Answers a request that could not be parsed (or timed out) and marks the connection done. */
   async #refuse(status: ErrorStatus, reason: string, bytes: Uint8Array): Promise<void> {
     const unparsed = describeUnparsed(bytes);
-    const request = {
+    const request: RequestSummary = {
       ...unparsed,
+      referer: null,
+      userAgent: null,
       time: Date.now(),
       started: this.#clock(),
       forwardedClient: null,
@@ -426,6 +435,8 @@ export class Connection implements Sink {
       target: request.target,
       version: request.version,
       requestLine: request.requestLine,
+      referer: request.referer,
+      userAgent: request.userAgent,
       status,
       head,
       bodyBytes: Math.max(0, bodyBytes),

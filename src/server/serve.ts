@@ -16,6 +16,7 @@ import { writeAll } from "../io/full_io.ts";
 import type { RequestHead } from "../http/request.ts";
 import {
   ACCEPT_RETRY_MS,
+  DEFAULT_LOG_KEEP,
   MIN_SEND_BYTES_PER_S,
   SHUTDOWN_GRACE_S,
   STUCK_WORK_GRACE_S,
@@ -24,6 +25,8 @@ import {
 import { type Endpoint } from "../log/format.ts";
 import { type LogSink } from "../log/sink.ts";
 import { LogWriter } from "../log/writer.ts";
+import { ACCESS_LOG_STDOUT, type AccessLogFormat } from "../log/access.ts";
+import { logTextOptions } from "../log/pending.ts";
 import { FileCache } from "./cache.ts";
 import {
   Connection,
@@ -86,6 +89,14 @@ export interface ServeSettings {
   readonly verbose: boolean;
   /** Colour console output. */
   readonly colour: boolean;
+  /** The access log: a file, `-` for stdout, or null for none. @default null */
+  readonly accessLog?: string | null;
+  /** The access log's format. @default "combined" */
+  readonly accessLogFormat?: AccessLogFormat;
+  /** Rotate each log file before it would pass this many bytes; null never. @default null */
+  readonly logMaxSize?: number | null;
+  /** Rotated files kept per log (FILE.1 … FILE.N). @default DEFAULT_LOG_KEEP */
+  readonly logKeep?: number;
   /** Serve dotfiles and list them. @default false */
   readonly dotfiles?: boolean;
   /** List directories without index.html. @default false */
@@ -150,7 +161,7 @@ export interface ServeSettings {
   /**
    * Reverse proxies whose forwarding fields are believed (RFC 7239 §8.1): addresses or CIDR
    * ranges as text (`127.0.0.0/8`, `::1/128`). A request from one of them is logged as coming
-   * from the client its `Forwarded` (else `X-Forwarded-For`) field names. @default none
+   * from the client its `X-Forwarded-For` (else `Forwarded`) field names. @default none
    */
   readonly trustedProxies?: readonly string[];
   /**
@@ -219,6 +230,11 @@ export interface Server {
   reloadTls(pair: TlsPair): Promise<void>;
   /** This isolate's own counts (`--metrics`), for the main isolate to add up; null when off. */
   metricsSnapshot(): MetricsSnapshot | null;
+  /**
+   * Reopens every log file (SIGUSR1, SIGHUP): writes what is pending and opens the files by
+   * name again, so a file renamed away (logrotate) is finished and a new one begun.
+   */
+  reopenLogs(): Promise<void>;
 }
 
 /**
@@ -366,7 +382,9 @@ export async function serve(options: ServeOptions): Promise<Server> {
       : async (status, errorOptions) =>
         withRuleHeaders(await errorPage(context, status, errorOptions), rules.everyPathHeaders),
     protocol: options.protocol,
-    accessLines: !options.quiet,
+    // With --access-log - the access log's lines take the console access lines' place.
+    accessLines: !options.quiet && options.accessLog !== ACCESS_LOG_STDOUT,
+    accessLog: (options.accessLog ?? null) !== null,
     connectionEvents: options.verbose,
     colour: options.colour,
     trustedProxy,
@@ -459,6 +477,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     stop,
     confinement,
     responseCount: () => logs instanceof LogWriter ? logs.responseCount : 0,
+    reopenLogs: () => logs.flush(),
     reloadTls: (pair) => {
       if (tls === null) return Promise.reject(new Error("This server does not serve HTTPS."));
       return listeners.replaceTls(pair);
@@ -534,12 +553,26 @@ function prepareRules(rules: Rules | null): CompiledRules | null {
  * @returns The writer.
  */
 export function createLogWriter(
-  options: Pick<ServeOptions, "logDir" | "quiet" | "verbose" | "csvForwardedColumn">,
+  options: Pick<
+    ServeOptions,
+    | "logDir"
+    | "quiet"
+    | "verbose"
+    | "accessLog"
+    | "accessLogFormat"
+    | "logMaxSize"
+    | "logKeep"
+    | "csvForwardedColumn"
+  >,
 ): LogWriter {
-  const consoleWanted = !options.quiet || options.verbose;
+  const text = logTextOptions(options);
+  const accessLog = options.accessLog ?? null;
   return new LogWriter(options.logDir, {
-    console: consoleWanted ? (text) => writeStdout(text) : null,
-    forwardedColumn: options.csvForwardedColumn ?? false,
+    console: text.console || text.accessToConsole ? (text) => writeStdout(text) : null,
+    text,
+    accessFile: accessLog === ACCESS_LOG_STDOUT ? null : accessLog,
+    maxSize: options.logMaxSize ?? null,
+    keep: options.logKeep ?? DEFAULT_LOG_KEEP,
   });
 }
 

@@ -13,6 +13,7 @@
 
 import { bracketHost } from "../http/authority.ts";
 import { LogRelay } from "../log/relay.ts";
+import { logTextOptions } from "../log/pending.ts";
 import type { ListingResult, Located, Supervisor } from "./opener.ts";
 import { bindPlan } from "./listeners.ts";
 import { hostList, serve, type ServeOptions, type Server } from "./serve.ts";
@@ -89,8 +90,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       const logs = new LogRelay(
         (batch, transfer) =>
           self.postMessage({ kind: "logs", batch } satisfies FromWorker, transfer),
-        !message.options.quiet || message.options.verbose,
-        message.options.csvForwardedColumn ?? false,
+        logTextOptions(message.options),
       );
       const options: ServeOptions = {
         ...message.options,

@@ -345,6 +345,7 @@ export async function serveWithWorkers(
     responseCount: () => writer.responseCount,
     // Only a serving isolate's own counts are a snapshot; this server's are asked for by scrapes.
     metricsSnapshot: () => null,
+    reopenLogs: () => writer.flush(),
     reloadTls: async (pair) => {
       if (primary !== null) await primary.reloadTls(pair);
       const errors = await Promise.all(children.map((child) => reloadWorker(child, pair)));

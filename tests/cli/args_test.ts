@@ -417,3 +417,56 @@ Deno.test("parseCli() refuses a password in --auth with the hash-password hint, 
   assert.ok(!message.includes("plaintext-pw"));
   assert.ok(!message.includes("\n"));
 });
+
+Deno.test("parseCli() reads the access log and rotation options, with their defaults", async (t) => {
+  const cases: [string, string[], Partial<ServeCommand>][] = [
+    ["none by default", [], {
+      accessLog: null,
+      accessLogFormat: "combined",
+      logMaxSize: null,
+      logKeep: 5,
+    }],
+    ["a file", ["--access-log", "/var/log/a.log"], { accessLog: "/var/log/a.log" }],
+    ["stdout", ["--access-log", "-"], { accessLog: "-" }],
+    ["common", ["--access-log-format", "common"], { accessLogFormat: "common" }],
+    ["json", ["--access-log-format=json"], { accessLogFormat: "json" }],
+    ["10M", ["--log-max-size", "10M"], { logMaxSize: 10 * 1024 ** 2 }],
+    ["512k", ["--log-max-size", "512k"], { logMaxSize: 512 * 1024 }],
+    ["1G", ["--log-max-size", "1G"], { logMaxSize: 1024 ** 3 }],
+    ["bytes", ["--log-max-size", "65536"], { logMaxSize: 65536 }],
+    ["keep", ["--log-keep", "30"], { logKeep: 30 }],
+  ];
+  for (const [name, args, expected] of cases) {
+    await t.step(name, () => {
+      const command = serve(args);
+      for (const [key, value] of Object.entries(expected)) {
+        assert.deepEqual(command[key as keyof ServeCommand], value, key);
+      }
+    });
+  }
+});
+
+Deno.test("parseCli() refuses bad access log and rotation values in one line naming the option", async (t) => {
+  const cases: [string[], RegExp][] = [
+    [["--access-log", ""], /^--access-log must name a file, or - for standard output$/],
+    [
+      ["--access-log-format", "apache"],
+      /^--access-log-format must be combined, common, json, got "apache"$/,
+    ],
+    [["--log-max-size", "10MB"], /^--log-max-size must be a size from 4K to 1024G/],
+    [["--log-max-size", "1K"], /--log-max-size must be a size from 4K/],
+    [["--log-max-size", "2048G"], /--log-max-size must be a size/],
+    [["--log-max-size", "-1"], /--log-max-size/],
+    [["--log-keep", "0"], /^--log-keep must be an integer from 1 to 1000, got "0"$/],
+    [["--log-keep", "1001"], /--log-keep must be an integer from 1 to 1000/],
+    [["--log-keep", "two"], /--log-keep/],
+  ];
+  for (const [args, pattern] of cases) {
+    await t.step(args.join(" "), () => {
+      const command = parseCli(args);
+      assert.equal(command.kind, "error");
+      if (command.kind !== "error") return;
+      assert.match(command.message, pattern);
+    });
+  }
+});

@@ -165,14 +165,16 @@ Deno.test("chooseClient() walks from the right past trusted hops (RFC 7239 §8.1
   }
 });
 
-Deno.test("forwardedClient() prefers Forwarded, else X-Forwarded-For; garbage is the peer", async (t) => {
+Deno.test("forwardedClient() prefers X-Forwarded-For (what proxies append to), else Forwarded; garbage is the peer", async (t) => {
   const trusted = (ip: string) => ip === "127.0.0.1";
   const cases: [Record<string, string>, string | null][] = [
     [{}, null],
     [{ "x-forwarded-for": "6.6.6.6, 203.0.113.7" }, "203.0.113.7"],
     [{ forwarded: "for=198.51.100.1" }, "198.51.100.1"],
-    [{ forwarded: "for=198.51.100.1", "x-forwarded-for": "203.0.113.7" }, "198.51.100.1"],
-    [{ forwarded: 'for="oops', "x-forwarded-for": "203.0.113.7" }, null],
+    // A client's own Forwarded passed through by a proxy that appends to X-Forwarded-For.
+    [{ forwarded: "for=198.51.100.1", "x-forwarded-for": "203.0.113.7" }, "203.0.113.7"],
+    [{ forwarded: 'for="oops', "x-forwarded-for": "203.0.113.7" }, "203.0.113.7"],
+    [{ forwarded: 'for="oops' }, null],
     [{ "x-forwarded-for": "not an address" }, null],
   ];
   for (const [fields, expected] of cases) {

@@ -29,6 +29,8 @@ function record(overrides: Partial<ResponseRecord> = {}): ResponseRecord {
     target: "/index.html",
     version: "HTTP/1.1",
     requestLine: "GET /index.html HTTP/1.1",
+    referer: null,
+    userAgent: null,
     status: 200,
     head: HEAD,
     bodyBytes: 5,

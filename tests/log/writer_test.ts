@@ -12,7 +12,7 @@ import {
   RESPONSES_FILE,
   SOCKETS_FILE,
 } from "../../src/log/format.ts";
-import { type LogFiles, LogWriter } from "../../src/log/writer.ts";
+import { LogWriter, type OpenedLog } from "../../src/log/writer.ts";
 import { exchange, get, makeTree, startServer } from "../helpers.ts";
 
 const HEAD = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
@@ -28,6 +28,8 @@ function record(overrides: Partial<ResponseRecord> = {}): ResponseRecord {
     target: "/index.html",
     version: "HTTP/1.1",
     requestLine: "GET /index.html HTTP/1.1",
+    referer: null,
+    userAgent: null,
     status: 200,
     head: HEAD,
     bodyBytes: 5,
@@ -213,16 +215,147 @@ class SmallDisk {
     };
   }
 
-  opener(): (dir: string) => Promise<LogFiles> {
-    return () => {
-      const responses = this.open(RESPONSES_FILE);
-      const sockets = this.open(SOCKETS_FILE);
-      return Promise.resolve({
-        responses: responses.file,
-        responsesIsNew: responses.isNew,
-        sockets: sockets.file,
-        socketsIsNew: sockets.isNew,
-      });
-    };
+  opener(): (path: string) => Promise<OpenedLog> {
+    return (path) => Promise.resolve(this.open(path.slice(path.lastIndexOf("/") + 1)));
   }
 }
+
+/** Every file of a rotated log, newest last: FILE.N … FILE.1, FILE. */
+async function rotatedFiles(path: string): Promise<string[]> {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const numbers: number[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const match = /^(.*)\.(\d+)$/.exec(entry.name);
+    if (match && match[1] === name) numbers.push(Number(match[2]));
+  }
+  numbers.sort((a, b) => b - a);
+  return [...numbers.map((n) => `${path}.${n}`), path];
+}
+
+Deno.test("LogWriter writes the access log file beside the others", async () => {
+  const dir = await Deno.makeTempDir();
+  const access = `${dir}/access.log`;
+  const logs = new LogWriter(dir, {
+    text: { console: false, access: "common", accessToConsole: false, offset: () => 0 },
+    accessFile: access,
+  });
+  logs.record(record());
+  logs.record(record({ status: 404 }));
+  await logs.close();
+  assert.equal(
+    await Deno.readTextFile(access),
+    '127.0.0.1 - - [21/Nov/2026:12:00:00 +0000] "GET /index.html HTTP/1.1" 200 5\n' +
+      '127.0.0.1 - - [21/Nov/2026:12:00:00 +0000] "GET /index.html HTTP/1.1" 404 5\n',
+  );
+});
+
+Deno.test("LogWriter rotates every log by size between records, each CSV with its header", async () => {
+  const dir = await Deno.makeTempDir();
+  const access = `${dir}/access.log`;
+  const maxSize = 4096;
+  const logs = new LogWriter(dir, {
+    text: { console: false, access: "combined", accessToConsole: false },
+    accessFile: access,
+    maxSize,
+    keep: 1000,
+  });
+  const total = 500;
+  // In several batches, as a running server writes them.
+  for (let i = 0; i < total; i++) {
+    logs.record(record({ connectionId: i }));
+    if (i % 37 === 0) await logs.flush();
+  }
+  await logs.close();
+  let csvRows = 0;
+  const csvFiles = await rotatedFiles(`${dir}/${SOCKETS_FILE}`);
+  assert.ok(csvFiles.length > 5, `${csvFiles.length} CSV files`);
+  const ids: number[] = [];
+  for (const file of csvFiles) {
+    const text = await Deno.readTextFile(file);
+    assert.ok(text.length <= maxSize, `${file} has ${text.length} bytes`);
+    const lines = text.trimEnd().split("\n");
+    assert.equal(lines[0], CSV_COLUMNS.join(","), `${file} starts with its header`);
+    csvRows += lines.length - 1;
+    for (const line of lines.slice(1)) ids.push(Number(line.split(",")[5]));
+  }
+  assert.equal(csvRows, total);
+  assert.deepEqual(ids, Array.from({ length: total }, (_, i) => i), "in order, none twice");
+  let entries = 0;
+  for (const file of await rotatedFiles(`${dir}/${RESPONSES_FILE}`)) {
+    const text = await Deno.readTextFile(file);
+    assert.ok(text.length <= maxSize);
+    assert.ok(text.startsWith("# ") && text.endsWith(HEAD), `${file} holds whole entries`);
+    entries += text.split(HEAD).length - 1;
+  }
+  assert.equal(entries, total);
+  let lines = 0;
+  for (const file of await rotatedFiles(access)) {
+    const text = await Deno.readTextFile(file);
+    assert.ok(text.length <= maxSize && text.endsWith("\n"));
+    lines += text.trimEnd().split("\n").length;
+  }
+  assert.equal(lines, total);
+});
+
+Deno.test("LogWriter keeps --log-keep rotated files, the newest", async () => {
+  const dir = await Deno.makeTempDir();
+  const logs = new LogWriter(dir, { maxSize: 4096, keep: 2 });
+  for (let i = 0; i < 300; i++) {
+    logs.record(record({ connectionId: i }));
+    if (i % 10 === 0) await logs.flush();
+  }
+  await logs.close();
+  const files = await rotatedFiles(`${dir}/${SOCKETS_FILE}`);
+  assert.deepEqual(files.map((f) => f.slice(dir.length + 1)), [
+    `${SOCKETS_FILE}.2`,
+    `${SOCKETS_FILE}.1`,
+    SOCKETS_FILE,
+  ]);
+  const last = (await Deno.readTextFile(`${dir}/${SOCKETS_FILE}`)).trimEnd().split("\n").at(-1)!;
+  assert.equal(last.split(",")[5], "299");
+});
+
+Deno.test("LogWriter starts a file renamed away anew, and gives an empty one (logrotate create) its CSV header", async () => {
+  const dir = await Deno.makeTempDir();
+  const logs = new LogWriter(dir);
+  logs.record(record({ connectionId: 1 }));
+  await logs.flush();
+  await Deno.rename(`${dir}/${SOCKETS_FILE}`, `${dir}/${SOCKETS_FILE}.1`);
+  await Deno.writeTextFile(`${dir}/${SOCKETS_FILE}`, "");
+  logs.record(record({ connectionId: 2 }));
+  await logs.close();
+  const old = (await Deno.readTextFile(`${dir}/${SOCKETS_FILE}.1`)).trimEnd().split("\n");
+  const now = (await Deno.readTextFile(`${dir}/${SOCKETS_FILE}`)).trimEnd().split("\n");
+  assert.deepEqual([old.length, now.length], [2, 2]);
+  assert.equal(now[0], CSV_COLUMNS.join(","));
+  assert.equal(now[1].split(",")[5], "2");
+});
+
+Deno.test("openAppend() reopens an existing log and reads its size with write permission alone", async () => {
+  // Deno's FsFile.stat() needs read permission; a direct run grants the log dir write only.
+  const dir = await Deno.makeTempDir();
+  const script = `${dir}/probe.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { openAppend } from ${
+      JSON.stringify(new URL("../../src/log/writer.ts", import.meta.url).href)
+    };
+const path = ${JSON.stringify(`${dir}/logs/x.csv`)};
+const first = await openAppend(path);
+await first.file.write(new TextEncoder().encode("abc"));
+first.file.close();
+const again = await openAppend(path);
+console.log(again.isNew, (await again.file.stat!()).size);
+again.file.close();
+`,
+  );
+  await Deno.mkdir(`${dir}/logs`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", `--allow-write=${dir}/logs`, script],
+    cwd: new URL("../../", import.meta.url).pathname,
+    stdin: "null",
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stderr), "");
+  assert.equal(new TextDecoder().decode(out.stdout), "false 3\n");
+});
