@@ -1,7 +1,10 @@
 /**
  * Scale-out, proven with a real load balancer: two sockserve instances behind HAProxy (active
  * health checks, retries), a bounded load, and one instance stopped with SIGTERM in the middle.
- * No request may fail, and every response is logged exactly once across the two instances.
+ * No request may fail, and every response is logged exactly once across the two instances. The
+ * balancer connects from its own loopback address, which the instances trust (`--trusted-proxy`),
+ * so their access logs name the client behind it, not the balancer and not what the client wrote
+ * in its own X-Forwarded-For.
  *
  * The same proof with nginx, whose open-source edition checks health passively: a failed
  * connection marks the server down and the request goes to the next one.

@@ -79,8 +79,13 @@ const ALPN = ["http/1.1"];
 /** The listening sockets of a server, accepted from by one loop each. */
 export class Listeners {
   readonly #spec: ListenSpec;
-  readonly #sockets: { readonly binding: string; listener: Deno.Listener }[] = [];
-  readonly #onListener: (listener: Deno.Listener) => void;
+  readonly #sockets: {
+    readonly binding: string;
+    listener: Deno.Listener;
+    /** When its accept loop has ended (then Deno has let the socket go). */
+    ended: Promise<void>;
+  }[] = [];
+  readonly #onListener: (listener: Deno.Listener) => Promise<void> | void;
   /** The port every socket listens on. */
   readonly port: number;
 
@@ -88,10 +93,11 @@ export class Listeners {
    * Opens every socket of the plan (see {@linkcode bindPlan}).
    *
    * @param spec Addresses, port, sharing and TLS.
-   * @param onListener Starts accepting on a socket (called for each, and for replacements).
+   * @param onListener Starts accepting on a socket (called for each, and for replacements);
+   *   returns when that accept loop has ended.
    * @throws What `Deno.listen` throws for a socket that is not optional (AddrInUse, …).
    */
-  constructor(spec: ListenSpec, onListener: (listener: Deno.Listener) => void) {
+  constructor(spec: ListenSpec, onListener: (listener: Deno.Listener) => Promise<void> | void) {
     this.#spec = spec;
     this.#onListener = onListener;
     let port = spec.port;
@@ -106,14 +112,16 @@ export class Listeners {
           throw withAddress(error, hostname, port);
         }
         port = (listener.addr as Deno.NetAddr).port;
-        this.#sockets.push({ binding: hostname, listener });
+        this.#sockets.push({ binding: hostname, listener, ended: Promise.resolve() });
       }
     } catch (error) {
       this.close();
       throw error;
     }
     this.port = port;
-    for (const { listener } of this.#sockets) onListener(listener);
+    for (const socket of this.#sockets) {
+      socket.ended = Promise.resolve(onListener(socket.listener));
+    }
   }
 
   /** The first socket's address (the one printed first). */
@@ -132,10 +140,10 @@ export class Listeners {
   /**
    * Serves new TLS handshakes with a new certificate: each socket is replaced by a new one on
    * the same address (opened first, with SO_REUSEPORT, so the port never stops listening where
-   * the OS allows it), and the old one is closed. Open connections are not touched; connections
-   * the kernel had queued on the old socket but not yet handed over are reset (a window of
-   * microseconds). Without SO_REUSEPORT the port is closed for the moment Deno takes to release
-   * the old socket.
+   * the OS allows it), and the old one is closed; it resolves once Deno has let the old socket
+   * go. Open connections are not touched; connections the kernel hands the old socket between
+   * its close and its release are reset (a window of about a millisecond). Without SO_REUSEPORT
+   * the port is closed for the moment Deno takes to release the old socket.
    *
    * @param pair The new certificate and key, already checked.
    * @throws What `Deno.listenTls` throws for a pair it refuses (before any socket is touched).
@@ -145,12 +153,24 @@ export class Listeners {
     // pair before giving the port up.
     if (!this.#spec.reusePort) this.#listen(this.#sockets[0].binding, 0, pair).close();
     for (const socket of this.#sockets) {
-      let replacement: Deno.Listener | null = null;
-      if (this.#spec.reusePort) replacement = this.#listen(socket.binding, this.port, pair);
+      const old = socket;
+      const { ended } = old;
+      if (this.#spec.reusePort) {
+        // The new socket accepts before the old one closes. The kernel keeps handing the old one
+        // connections until Deno lets it go (once its pending accept is cancelled), and those
+        // are reset: wait for that, so clients after this call all reach the new socket.
+        const replacement = this.#listen(socket.binding, this.port, pair);
+        const listener = socket.listener;
+        socket.listener = replacement;
+        socket.ended = Promise.resolve(this.#onListener(replacement));
+        listener.close();
+        await Promise.race([ended, delay(REBIND_RETRY_MS * REBIND_ATTEMPTS)]);
+        continue;
+      }
       socket.listener.close();
-      replacement ??= await this.#rebind(socket.binding, pair);
+      const replacement = await this.#rebind(socket.binding, pair);
       socket.listener = replacement;
-      this.#onListener(replacement);
+      socket.ended = Promise.resolve(this.#onListener(replacement));
     }
   }
 
@@ -164,7 +184,7 @@ export class Listeners {
         return this.#listen(hostname, this.port, pair);
       } catch (error) {
         if (!(error instanceof Deno.errors.AddrInUse) || attempt >= REBIND_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, REBIND_RETRY_MS));
+        await delay(REBIND_RETRY_MS);
       }
     }
   }
@@ -208,4 +228,9 @@ function isCoveredElsewhere(error: unknown): boolean {
     // A direct (scoped) run may grant only the address asked for, not its companion.
     error instanceof Deno.errors.NotCapable ||
     (error instanceof Error && /address family|not supported|cannot assign/i.test(error.message));
+}
+
+/** Resolves after `ms` milliseconds. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

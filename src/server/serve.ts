@@ -253,9 +253,9 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const tls = options.tls ?? null;
   const reusePort = options.reusePort ?? false;
   /** Accept loops start once everything is set up (see the end of this function). */
-  const pending: { listener: Deno.Listener; role: SocketRole }[] = [];
-  let startLoop = (listener: Deno.Listener, role: SocketRole) =>
-    void pending.push({ listener, role });
+  const pending: { listener: Deno.Listener; role: SocketRole; ended: () => void }[] = [];
+  let startLoop = (listener: Deno.Listener, role: SocketRole): Promise<void> =>
+    new Promise((ended) => void pending.push({ listener, role, ended }));
   const listeners = new Listeners(
     { hosts, port: options.port, reusePort, tls },
     (listener) => startLoop(listener, "serve"),
@@ -466,8 +466,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
       running.add(task);
     }
   }
-  startLoop = (listener, role) => void acceptLoop(listener, role);
-  for (const { listener, role } of pending) startLoop(listener, role);
+  startLoop = (listener, role) => acceptLoop(listener, role);
+  for (const { listener, role, ended } of pending) void startLoop(listener, role).then(ended);
 
   return {
     addr: listeners.addr,

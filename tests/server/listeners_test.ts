@@ -50,7 +50,7 @@ Deno.test("Listeners on localhost listen on 127.0.0.1 and ::1 with one port, eve
   const accepted: Deno.Listener[] = [];
   const listeners = new Listeners(
     { hosts: ["localhost"], port: 0, reusePort: false, tls: null },
-    (listener) => accepted.push(listener),
+    (listener) => void accepted.push(listener),
   );
   try {
     const port = listeners.port;
@@ -113,8 +113,8 @@ async function handshake(port: number, caPem: string, alpn = ["http/1.1"]): Prom
 }
 
 /** Accepts on each socket and completes the server side of every handshake. */
-function acceptAll(listener: Deno.Listener): void {
-  (async () => {
+function acceptAll(listener: Deno.Listener): Promise<void> {
+  return (async () => {
     for (;;) {
       let conn: Deno.Conn;
       try {
