@@ -11,6 +11,7 @@ import { GET_HELP } from "./src/client/args.ts";
 import { CERT_HELP } from "./src/cli/cert_args.ts";
 import { CONFIG_HELP, HELP } from "./src/cli/help.ts";
 import { writeAll } from "./src/io/full_io.ts";
+import { hangUpStops } from "./src/server/log_signals.ts";
 import {
   chooseRoot,
   readableEnvironment,
@@ -75,9 +76,12 @@ async function main(args: readonly string[]): Promise<number> {
   }
   if (!command.quiet) { for (const notice of command.notices) console.error(notice); }
   const colour = Deno.stdout.isTerminal() && !Deno.noColor;
+  // In a terminal, SIGHUP is the terminal closing: stop, as SIGTERM does. As a service it
+  // reopens the logs and reloads the certificate (startup.ts).
+  const hangUp = Deno.build.os !== "windows" && hangUpStops(Deno.stdin.isTerminal());
   let server;
   try {
-    server = await startServer(command, colour);
+    server = await startServer(command, colour, hangUp);
   } catch (error) {
     if (!(error instanceof StartupError)) throw error;
     console.error(error.message);
@@ -85,7 +89,9 @@ async function main(args: readonly string[]): Promise<number> {
   }
   const stop = () => void server.stop();
   // Windows delivers only SIGINT (and SIGBREAK) to Deno.
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM", ...(hangUp ? ["SIGHUP" as const] : [])];
   for (const signal of signals) Deno.addSignalListener(signal, stop);
   await server.finished;
   for (const signal of signals) Deno.removeSignalListener(signal, stop);

@@ -134,6 +134,8 @@ Deno.test("startup prints 'Serving DIR at http://HOST:PORT/' with the real port,
   const root = await makeTree({ "index.html": "x" });
   const logDir = await Deno.makeTempDir();
   await using server = await startServer({ root, logDir, args: ["--quiet"] });
+  // The helper returns on the first line; the second may still be on its way.
+  await eventually(() => server.stdout().split("\n").length > 2, "the banner's second line");
   assert.equal(
     server.stdout(),
     `Serving ${root} at http://127.0.0.1:${server.port}/\n` +

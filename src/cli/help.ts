@@ -134,7 +134,8 @@ Environment:
                            SOCKSERVE_COMPRESS=true; repeatable ones take one value per line
                            (SOCKSERVE_HOST also takes commas)
 
-Logs are appended in the log dir. SIGHUP reloads the certificate. Ctrl+C or SIGTERM stops: in-flight responses finish (at most
+Logs are appended in the log dir. SIGHUP reopens the logs and reloads the certificate (in a
+terminal it stops, as the terminal is gone). Ctrl+C or SIGTERM stops: in-flight responses finish (at most
 5 s) and the logs are flushed first. Exit codes: 0 stopped, 1 cannot listen, 2 bad usage.`;
 
 /** The help text printed by `sockserve config --help`. */

@@ -24,7 +24,7 @@ import { shellSettings } from "../server/fallbacks.ts";
 import { IS_WINDOWS } from "../platform.ts";
 import { type CheckedPair, expiryWarning, readTlsPair } from "../server/tls.ts";
 import { watchTlsFiles } from "../server/tls_reload.ts";
-import { reopenLogsOnSignals } from "../server/log_signals.ts";
+import { REOPEN_SIGNALS, reopenLogsOnSignals } from "../server/log_signals.ts";
 import { dirname } from "node:path";
 import type { Server } from "../server/serve.ts";
 import type { AuthSettings } from "../server/auth.ts";
@@ -438,10 +438,16 @@ export async function csvTakesForwardedColumn(logDir: string): Promise<boolean> 
  *
  * @param command The serve options.
  * @param colour Whether console output may be coloured.
+ * @param hangUp SIGHUP stops the server (the caller listens for it): leave it alone here, not
+ *   reopen logs or reload the certificate on it (see `hangUpStops`).
  * @returns The running server.
  * @throws StartupError for every expected failure.
  */
-export async function startServer(options: ServeCommand, colour: boolean): Promise<Server> {
+export async function startServer(
+  options: ServeCommand,
+  colour: boolean,
+  hangUp = false,
+): Promise<Server> {
   const command = { ...options, root: chooseRoot(options).root };
   // With every permission, the main isolate supervises serving isolates that get only what
   // serving needs (workers.ts); with scoped flags, Deno already holds them and must grant them.
@@ -522,10 +528,14 @@ export async function startServer(options: ServeCommand, colour: boolean): Promi
       current: certificate,
       apply: (pair) => server.reloadTls(pair),
       report: (line) => console.error(line),
+      onSignal: !hangUp,
     });
     void server.finished.then(() => reloader.stop());
   }
-  const stopReopening = reopenLogsOnSignals(() => server.reopenLogs());
+  const stopReopening = reopenLogsOnSignals(
+    () => server.reopenLogs(),
+    hangUp ? REOPEN_SIGNALS.filter((s) => s !== "SIGHUP") : REOPEN_SIGNALS,
+  );
   void server.finished.then(stopReopening);
   return server;
 }

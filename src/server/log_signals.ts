@@ -14,13 +14,31 @@ export const REOPEN_SIGNALS: readonly Deno.Signal[] = ["SIGUSR1", "SIGHUP"];
  * Reopens the logs on {@linkcode REOPEN_SIGNALS} until stopped.
  *
  * @param reopen What a signal does (the server's `reopenLogs`).
+ * @param signals The signals to listen for (without SIGHUP in a terminal, where it means the
+ *   terminal went away). @default REOPEN_SIGNALS
  * @returns Stops listening.
  */
-export function reopenLogsOnSignals(reopen: () => Promise<void>): () => void {
+export function reopenLogsOnSignals(
+  reopen: () => Promise<void>,
+  signals: readonly Deno.Signal[] = REOPEN_SIGNALS,
+): () => void {
   if (Deno.build.os === "windows") return () => {};
   const onSignal = () => void reopen();
-  for (const signal of REOPEN_SIGNALS) Deno.addSignalListener(signal, onSignal);
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   return () => {
-    for (const signal of REOPEN_SIGNALS) Deno.removeSignalListener(signal, onSignal);
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   };
+}
+
+/**
+ * Whether SIGHUP should stop the server rather than reopen its logs and reload its certificate:
+ * run in a terminal, a hang-up is the terminal closing (what SIGHUP was made for), and a server
+ * left running without it would hold its port with nobody to stop it. Run as a service (stdin
+ * not a terminal), SIGHUP is the reload signal daemons use.
+ *
+ * @param inTerminal Whether stdin is a terminal.
+ * @returns Whether SIGHUP stops.
+ */
+export function hangUpStops(inTerminal: boolean): boolean {
+  return inTerminal;
 }

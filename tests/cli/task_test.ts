@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { makeTree } from "../helpers.ts";
+import { eventually, makeTree } from "../helpers.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 
@@ -14,6 +14,8 @@ interface Task extends AsyncDisposable {
   readonly output: () => string;
   readonly port: () => Promise<number>;
   readonly stop: () => Promise<{ code: number; output: string }>;
+  /** Kills the terminal (`script`) and its shell, as closing a terminal window does. */
+  readonly closeTerminal: () => Promise<void>;
 }
 
 /**
@@ -66,6 +68,7 @@ function serveTask(args: readonly string[], terminal: boolean): Task {
     output: () => text,
     port,
     stop,
+    closeTerminal: async () => void await signalGroup("KILL"),
     [Symbol.asyncDispose]: async () => {
       await signalGroup("KILL");
       await child.status;
@@ -157,4 +160,22 @@ Deno.test("deno task serve: SIGTERM ends it with a line saying how many response
   for (let i = 0; i < 3; i++) await fetchText(port);
   const { output } = await task.stop();
   assert.match(output, /^sockserve stopped after 3 responses\.$/m);
+});
+
+Deno.test("in a terminal, a hang-up (the terminal closing) stops sockserve: nothing is left holding the port", async () => {
+  const root = await makeTree({ "index.html": "hang-up" });
+  const logs = await Deno.makeTempDir();
+  await using task = serveTask(["-p", "0", "-d", root, "--log-dir", logs], true);
+  const port = await task.port();
+  assert.equal(await fetchText(port), "hang-up");
+  // The kernel sends SIGHUP to the programs of a terminal that goes away.
+  await task.closeTerminal();
+  await eventually(async () => {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return false;
+    } catch {
+      return true;
+    }
+  }, "sockserve to stop after its terminal closed");
 });
