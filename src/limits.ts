@@ -162,6 +162,9 @@ export const ZSTD_LEVEL = 3;
 /** gzip (deflate) level on the fly (1-9): 6 is zlib's own default balance of size and speed. */
 export const GZIP_LEVEL = 6;
 
+/** Distinct Accept-Encoding values kept parsed (browsers send a handful; past this, start over). */
+export const MAX_REMEMBERED_ACCEPT_ENCODINGS = 64;
+
 /** Stale precompressed files reported on stderr, each once → later ones are ignored silently. */
 export const MAX_STALE_SIDECAR_WARNINGS = 100;
 

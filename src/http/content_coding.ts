@@ -11,6 +11,7 @@
 
 // The full specifier (as declared in deno.json "imports") keeps mod.ts importable elsewhere.
 import mimeDb from "npm:mime-db@^1.54.0";
+import { MAX_REMEMBERED_ACCEPT_ENCODINGS } from "../limits.ts";
 
 /** A content coding sockserve can send (RFC 9110 §8.4.1; zstd: RFC 8878). */
 export type ContentCoding = "br" | "zstd" | "gzip";
@@ -91,6 +92,21 @@ export function parseAcceptEncoding(value: string): AcceptedCodings {
   return { listed, any };
 }
 
+/** Accept-Encoding values already parsed: browsers send a few fixed strings, request after request. */
+const parsedAccepts = new Map<string, AcceptedCodings>();
+
+/** {@linkcode parseAcceptEncoding}, remembered for the values seen last (results are read-only). */
+function acceptedCodings(value: string): AcceptedCodings {
+  let accepted = parsedAccepts.get(value);
+  if (accepted === undefined) {
+    accepted = parseAcceptEncoding(value);
+    // A client that sends a new value every time gets no memory, not unbounded memory.
+    if (parsedAccepts.size >= MAX_REMEMBERED_ACCEPT_ENCODINGS) parsedAccepts.clear();
+    parsedAccepts.set(value, accepted);
+  }
+  return accepted;
+}
+
 /**
  * Chooses the coding of a response (RFC 9110 §12.5.3): the available coding the client weighs
  * highest, ties broken by {@linkcode CONTENT_CODINGS} order; identity when no coding is
@@ -112,7 +128,7 @@ export function negotiateCoding(
   available: readonly ContentCoding[],
 ): Coding | null {
   if (value === undefined) return "identity";
-  const { listed, any } = parseAcceptEncoding(value);
+  const { listed, any } = acceptedCodings(value);
   let best: ContentCoding | null = null;
   let bestWeight = 0;
   for (const coding of CONTENT_CODINGS) {

@@ -143,3 +143,18 @@ Deno.test("hasNoTransform() finds the directive in a Cache-Control value", async
     await t.step(String(value), () => assert.equal(hasNoTransform(value), expected));
   }
 });
+
+Deno.test("negotiateCoding() answers each Accept-Encoding value on its own, however often and however many are seen", () => {
+  for (let round = 0; round < 3; round++) {
+    assert.equal(negotiateCoding("gzip;q=0, br", ["br", "gzip"]), "br");
+    assert.equal(negotiateCoding("br;q=0, gzip", ["br", "gzip"]), "gzip");
+    assert.equal(negotiateCoding("br;q=0, gzip", ["br"]), "identity");
+    // More distinct values than are remembered: answers stay exact after the memory starts over.
+    for (let i = 0; i < 100; i++) {
+      assert.equal(
+        negotiateCoding(`gzip;q=0.${String(i).padStart(3, "0")}`, ["gzip"]),
+        i === 0 ? "identity" : "gzip",
+      );
+    }
+  }
+});
