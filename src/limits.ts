@@ -162,6 +162,12 @@ export const ZSTD_LEVEL = 3;
 /** gzip (deflate) level on the fly (1-9): 6 is zlib's own default balance of size and speed. */
 export const GZIP_LEVEL = 6;
 
+/**
+ * Input compressed per turn of the event loop: Deno's node:zlib runs on the JavaScript thread, and
+ * a 64 KiB slice costs it ~15 ms at brotli 5 → other connections wait at most that long.
+ */
+export const COMPRESS_SLICE_BYTES = 64 * 1024;
+
 /** Distinct Accept-Encoding values kept parsed (browsers send a handful; past this, start over). */
 export const MAX_REMEMBERED_ACCEPT_ENCODINGS = 64;
 
