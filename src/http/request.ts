@@ -2,9 +2,11 @@
  * The request-head parser (RFC 9112 §2–§6): pure, incremental, strict.
  *
  * Bytes go in, a result union comes out. The head is found and checked by scanning bytes with
- * lookup tables; only finished, validated slices are turned into strings. "partial" is an
- * ordinary result: call again with more bytes and the `scanned` offset it returned, so a client
- * that sends one byte at a time costs linear, not quadratic, work.
+ * lookup tables; only a finished, validated head becomes a string, in one decode, and every
+ * string of the result is a slice of it. Of the fields, only those the server reads are kept
+ * (`request_fields.ts`). "partial" is an ordinary result: call again with more bytes and the
+ * `scanned` offset it returned, so a client that sends one byte at a time costs linear, not
+ * quadratic, work.
  *
  * @module
  */
