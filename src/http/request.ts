@@ -23,10 +23,10 @@ import {
   scanRequestFields,
 } from "./request_fields.ts";
 import {
-  ascii,
   bounded,
   byteClass,
   CR,
+  decodeAscii,
   findHeadEnd,
   HEX,
   latin1,
@@ -338,7 +338,7 @@ function finishRequestHead(
   const consumed = scan.end;
   // One decode for the whole head; every string of the result is a slice of it. Field values
   // may hold obs-text (RFC 9110 §5.5), which only the slower Latin-1 decode keeps as sent.
-  const text = scan.ascii ? ascii(buf, base, consumed) : latin1(buf, base, consumed);
+  const text = scan.ascii ? decodeAscii(buf, base, consumed) : latin1(buf, base, consumed);
   const method = text.slice(0, line.methodEnd - base);
   const lineTarget = text.slice(line.targetStart - base, line.targetEnd - base);
   const target = parseTarget(lineTarget, method);

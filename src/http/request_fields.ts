@@ -134,7 +134,10 @@ export interface FieldScan {
   readonly end: number;
   /** How many lines had a known name; their slots and value bounds are in `known`. */
   readonly knownLines: number;
-  /** Per known line: slot, value start, value end (OWS trimmed), three numbers each. */
+  /**
+   * Per known line: slot, value start, value end (OWS trimmed), three numbers each. The array
+   * is reused by the next scan: read it (into a {@linkcode RequestFields}) before scanning again.
+   */
   readonly known: Int32Array;
   /** Whether every value byte is ASCII, so the head can be decoded as UTF-8. */
   readonly ascii: boolean;

@@ -78,7 +78,7 @@ const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
  * @param end Index after the last byte; every byte in between must be below 0x80.
  * @returns The string.
  */
-export function ascii(buf: Uint8Array, start: number, end: number): string {
+export function decodeAscii(buf: Uint8Array, start: number, end: number): string {
   return utf8.decode(buf.subarray(start, end));
 }
 
