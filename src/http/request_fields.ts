@@ -6,8 +6,9 @@
  * case-folded compare), and only their values become strings. Cookies, client hints and the
  * rest cost one validation pass and nothing else.
  *
- * In: the bytes of a head and the bounds of its field lines. Out: a {@linkcode RequestFields},
- * or the exact error {@linkcode parseFieldSection} gives for the same bytes.
+ * In: the bytes of a head and where its field lines start. Out: where the known fields are, which
+ * a {@linkcode RequestFields} turns into strings; or, for lines the scan refuses, the exact error
+ * {@linkcode parseFieldSection} gives for the same bytes ({@linkcode refuseFieldSection}).
  *
  * @module
  */
