@@ -19,7 +19,8 @@ import {
   type FieldReader,
   type FieldScan,
   refuseFieldSection,
-  RequestFields,
+  type RequestFields,
+  ScannedFields,
   scanRequestFields,
 } from "./request_fields.ts";
 import {
@@ -350,7 +351,7 @@ function finishRequestHead(
   if (hostCount === 0 && line.version === "HTTP/1.1") {
     return parseError(400, "missing-host", "HTTP/1.1 request without Host");
   }
-  const headers = new RequestFields(scan, text, base, line.end + 2 - base);
+  const headers = new ScannedFields(scan, text, base, line.end + 2 - base);
   const hostField = headers.get("host") ?? null;
   if (hostField !== null && !isHost(hostField)) {
     return parseError(400, "bad-host", "Host field is not a valid authority");

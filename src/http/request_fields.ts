@@ -7,7 +7,7 @@
  * rest cost one validation pass and nothing else.
  *
  * In: the bytes of a head and where its field lines start. Out: where the known fields are, which
- * a {@linkcode RequestFields} turns into strings; or, for lines the scan refuses, the exact error
+ * a {@linkcode ScannedFields} turns into strings; or, for lines the scan refuses, the exact error
  * {@linkcode parseFieldSection} gives for the same bytes ({@linkcode refuseFieldSection}).
  *
  * @module
@@ -60,6 +60,20 @@ export interface FieldReader {
   get(name: KnownField): string | undefined;
   /** Returns whether the request has the field. */
   has(name: KnownField): boolean;
+}
+
+/** A request's fields: the known ones by name, fast; any field, slowly. */
+export interface RequestFields extends FieldReader {
+  /**
+   * Returns any field's value by name, known or not, repeated lines joined with ", "
+   * (RFC 9110 §5.3). Slow: it splits the head again; use `get` for known names.
+   */
+  find(name: string): string | undefined;
+  /**
+   * Returns every field line in order, names as sent and values without surrounding
+   * whitespace. Slow: it splits the head again; for diagnostics and tests, never per request.
+   */
+  entries(): [string, string][];
 }
 
 /** Each known name's index in {@linkcode KNOWN_FIELDS}, the slot its value is kept in. */
@@ -137,7 +151,7 @@ export interface FieldScan {
   readonly knownLines: number;
   /**
    * Per known line: slot, value start, value end (OWS trimmed), three numbers each. The array
-   * is reused by the next scan: read it (into a {@linkcode RequestFields}) before scanning again.
+   * is reused by the next scan: read it (into a {@linkcode ScannedFields}) before scanning again.
    */
   readonly known: Int32Array;
   /** Whether every value byte is ASCII, so the head can be decoded as UTF-8. */
@@ -231,9 +245,9 @@ export function refuseFieldSection(buf: Uint8Array, start: number, end: number):
 
 /**
  * The fields of one request: the known ones as strings, the rest still in the head's text for
- * the slower {@linkcode RequestFields.find} and {@linkcode RequestFields.entries}.
+ * the slower {@linkcode ScannedFields.find} and {@linkcode ScannedFields.entries}.
  */
-export class RequestFields implements FieldReader {
+export class ScannedFields implements RequestFields {
   readonly #values: (string | undefined)[];
   readonly #text: string;
   readonly #from: number;
@@ -299,7 +313,7 @@ export class RequestFields implements FieldReader {
 
   /**
    * Returns any field's value by name, known or not, repeated lines joined with ", "
-   * (RFC 9110 §5.3). Slow: it splits the head again; use {@linkcode RequestFields.get} for
+   * (RFC 9110 §5.3). Slow: it splits the head again; use {@linkcode ScannedFields.get} for
    * known names.
    *
    * @param name A field name, in any case.

@@ -12,7 +12,8 @@ import { parseRequestHead, type RequestParseResult } from "../../src/http/reques
 import {
   KNOWN_FIELDS,
   type KnownField,
-  RequestFields,
+  type RequestFields,
+  ScannedFields,
   scanRequestFields,
 } from "../../src/http/request_fields.ts";
 import { findHeadEnd, latin1 } from "../../src/http/scan.ts";
@@ -28,7 +29,7 @@ function fieldsOf(...lines: string[]): RequestFields {
   const section = raw(`${lines.map((line) => `${line}\r\n`).join("")}\r\n`);
   const scan = scanRequestFields(section, 0, section.length);
   assert.ok(scan !== null, "the lines are valid");
-  return new RequestFields(scan, latin1(section, 0, section.length), 0, 0);
+  return new ScannedFields(scan, latin1(section, 0, section.length), 0, 0);
 }
 
 Deno.test("RequestFields.get() finds a known field whatever the case of its name (RFC 9110 §5.1)", async (t) => {
@@ -231,7 +232,7 @@ Deno.test("scanRequestFields() refuses exactly what parseFieldSection() refuses,
     assert.equal(scan.hostLines, reference.counts.get("host") ?? 0, label);
     // Without a known end, the scan finds the same one.
     assert.equal(scanRequestFields(bytes, 0, bytes.length)?.end, end, label);
-    const fields = new RequestFields(scan, latin1(bytes, 0, end), 0, 0);
+    const fields = new ScannedFields(scan, latin1(bytes, 0, end), 0, 0);
     for (const name of KNOWN_FIELDS) {
       assert.equal(fields.get(name), reference.headers.get(name), `${label}: ${name}`);
     }
