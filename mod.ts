@@ -112,6 +112,12 @@ export {
   type Version,
 } from "./src/http/request.ts";
 export {
+  type FieldReader,
+  KNOWN_FIELDS,
+  type KnownField,
+  type RequestFields,
+} from "./src/http/request_fields.ts";
+export {
   parseResponseHead,
   type ResponseFraming,
   responseFraming,

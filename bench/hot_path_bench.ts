@@ -1,6 +1,7 @@
 /**
  * Micro-benchmarks of the per-request hot path: parsing a request head (a typical browser
- * request, a minimal one, a pipelined batch), normalising its path, building response heads,
+ * request, the desktop-Chrome head compare.sh sends, a minimal one, a pipelined batch) and
+ * reading the fields the server reads from it, normalising its path, building response heads,
  * and formatting log rows. Run with `deno task bench`.
  */
 
@@ -20,12 +21,50 @@ const BROWSER = encoder.encode(
     "Sec-Fetch-Dest: script\r\nReferer: http://localhost:8080/\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n" +
     'Accept-Language: en-US,en;q=0.9\r\nIf-None-Match: "2a-400-18bcfe56800"\r\n\r\n',
 );
+/** The desktop-Chrome head compare.sh sends (/work/tools/browser.lua through wrk): 15 fields. */
+const CHROME = encoder.encode(
+  "GET /small.bin HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n" +
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36\r\n" +
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7\r\n" +
+    "Accept-Encoding: gzip, deflate, br, zstd\r\nAccept-Language: en-US,en;q=0.9,de;q=0.8\r\n" +
+    "Cache-Control: max-age=0\r\n" +
+    'Sec-Ch-Ua: "Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"\r\n' +
+    'Sec-Ch-Ua-Mobile: ?0\r\nSec-Ch-Ua-Platform: "Linux"\r\nSec-Fetch-Dest: document\r\n' +
+    "Sec-Fetch-Mode: navigate\r\nSec-Fetch-Site: none\r\nSec-Fetch-User: ?1\r\n" +
+    "Upgrade-Insecure-Requests: 1\r\n" +
+    "Cookie: _ga=GA1.1.123456789.1700000000; session=abcdef0123456789abcdef0123456789; theme=dark\r\n\r\n",
+);
 const MINIMAL = encoder.encode("GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
 const PIPELINED = encoder.encode(new TextDecoder().decode(MINIMAL).repeat(16));
 
 Deno.bench("parseRequestHead() typical browser request (15 fields)", { group: "parse" }, () => {
   parseRequestHead(BROWSER);
 });
+
+Deno.bench(
+  "parseRequestHead() desktop Chrome head (compare.sh, 15 fields)",
+  { group: "parse" },
+  () => {
+    parseRequestHead(CHROME);
+  },
+);
+
+const CHROME_HEAD = parseRequestHead(CHROME);
+if (CHROME_HEAD.kind !== "done") throw new Error("The Chrome head does not parse");
+const CHROME_FIELDS = CHROME_HEAD.head.headers;
+let readSink = 0;
+Deno.bench(
+  "RequestFields: the reads of a cached-file GET (Chrome head)",
+  { group: "fields" },
+  () => {
+    // Summed into a sink so the reads cannot be optimised away.
+    readSink += (CHROME_FIELDS.get("accept-encoding")?.length ?? 0) +
+      Number(CHROME_FIELDS.has("range")) + Number(CHROME_FIELDS.has("if-match")) +
+      Number(CHROME_FIELDS.has("if-none-match")) + Number(CHROME_FIELDS.has("if-modified-since")) +
+      Number(CHROME_FIELDS.has("if-unmodified-since")) +
+      (CHROME_FIELDS.get("referer")?.length ?? 0) + (CHROME_FIELDS.get("user-agent")?.length ?? 0);
+  },
+);
 
 Deno.bench("parseRequestHead() minimal request (wrk)", { group: "parse", baseline: true }, () => {
   parseRequestHead(MINIMAL);

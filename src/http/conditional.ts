@@ -8,6 +8,7 @@
 
 import { parseHttpDate } from "./dates.ts";
 import { parseEntityTags, strongMatch, weakMatch } from "./etag.ts";
+import type { FieldReader } from "./request_fields.ts";
 
 /** What a representation offers for comparison. */
 export interface Validators {
@@ -24,7 +25,7 @@ export type Check = "none" | true | false;
 export type PreconditionOutcome = "proceed" | 304 | 412;
 
 /** Request header lookup: lower-case name → value. */
-export type Headers = ReadonlyMap<string, string>;
+export type Headers = FieldReader;
 
 /** Truncates to whole seconds: HTTP dates have no finer precision (RFC 9110 §5.6.7). */
 function seconds(ms: number): number {

@@ -13,6 +13,7 @@
 
 import { parseIpv4, parseIpv6, unmapAddress } from "./authority.ts";
 import { MAX_FORWARDED_HOPS } from "../limits.ts";
+import type { FieldReader } from "./request_fields.ts";
 
 /** An address range: the first `prefix` bits of `bytes` (4 bytes for IPv4, 16 for IPv6). */
 export interface Cidr {
@@ -252,7 +253,7 @@ export function chooseClient(
  * @returns The client, or null for "use the peer".
  */
 export function forwardedClient(
-  headers: ReadonlyMap<string, string>,
+  headers: FieldReader,
   trusted: (ip: string) => boolean,
 ): string | null {
   const xff = headers.get("x-forwarded-for");

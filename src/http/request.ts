@@ -2,27 +2,32 @@
  * The request-head parser (RFC 9112 §2–§6): pure, incremental, strict.
  *
  * Bytes go in, a result union comes out. The head is found and checked by scanning bytes with
- * lookup tables; only finished, validated slices are turned into strings. "partial" is an
- * ordinary result: call again with more bytes and the `scanned` offset it returned, so a client
- * that sends one byte at a time costs linear, not quadratic, work.
+ * lookup tables; only a finished, validated head becomes a string, in one decode, and every
+ * string of the result is a slice of it. Of the fields, only those the server reads are kept
+ * (`request_fields.ts`). "partial" is an ordinary result: call again with more bytes and the
+ * `scanned` offset it returned, so a client that sends one byte at a time costs linear, not
+ * quadratic, work.
  *
  * @module
  */
 
 import { MAX_HEADER_BYTES, MAX_LEADING_EMPTY_LINES, MAX_REQUEST_LINE_BYTES } from "../limits.ts";
 import { parseAuthority } from "./authority.ts";
-import {
-  type FieldSection,
-  listMembers,
-  parseContentLength,
-  parseFieldSection,
-  TCHAR,
-} from "./fields.ts";
+import { listMembers, parseContentLength, TCHAR } from "./fields.ts";
 import { type ParseError, parseError } from "./parse_error.ts";
+import {
+  type FieldReader,
+  type FieldScan,
+  refuseFieldSection,
+  type RequestFields,
+  ScannedFields,
+  scanRequestFields,
+} from "./request_fields.ts";
 import {
   bounded,
   byteClass,
   CR,
+  decodeAscii,
   findHeadEnd,
   HEX,
   latin1,
@@ -44,7 +49,7 @@ export type BodyFraming =
 /** The form of a request-target (RFC 9112 §3.2). */
 export type TargetForm = "origin" | "absolute" | "authority" | "asterisk";
 
-/** A parsed and validated request head. Header names are lower-cased. */
+/** A parsed and validated request head. */
 export interface RequestHead {
   /** The method token exactly as sent (methods are case-sensitive, RFC 9110 §9.1). */
   readonly method: string;
@@ -60,8 +65,11 @@ export interface RequestHead {
   readonly version: Version;
   /** The request line without its CRLF, for logs. */
   readonly requestLine: string;
-  /** Header fields by lower-case name; repeated fields are joined with ", " (RFC 9110 §5.3). */
-  readonly headers: ReadonlyMap<string, string>;
+  /**
+   * The fields the server reads, by lower-case name; repeated fields are joined with ", "
+   * (RFC 9110 §5.3). Any other field: {@linkcode RequestFields.find} (slow).
+   */
+  readonly headers: RequestFields;
   /** The authority the request is for: the absolute-form authority, else the Host field. */
   readonly host: string | null;
   /** How the request body, if any, is delimited. */
@@ -110,6 +118,15 @@ export function parseRequestHead(buf: Uint8Array, scanFrom = 0): RequestParseRes
   }
   if (buf[start] === LF) return parseError(400, "bare-lf", "Line ends in LF without CR");
 
+  // A head that arrived whole, the common case, is checked in one pass without searching for
+  // line ends first. Anything else (a head still arriving, a body or a further request behind
+  // it, any error) takes the path below, which checks limits first and names every error.
+  const n = buf.length;
+  if (buf[n - 1] === LF && buf[n - 2] === CR && buf[n - 3] === LF && buf[n - 4] === CR) {
+    const whole = parseWholeHead(buf, start);
+    if (whole !== null) return whole;
+  }
+
   const line = bounded(buf, start, buf.indexOf(LF, start), MAX_REQUEST_LINE_BYTES);
   if (line.kind === "over-limit") {
     return parseError(414, "request-line-too-long", "Request line is too long");
@@ -134,17 +151,58 @@ export function parseRequestHead(buf: Uint8Array, scanFrom = 0): RequestParseRes
 
   const requestLine = parseRequestLine(buf, start, lineEnd);
   if (requestLine.kind === "error") return requestLine;
-  const fields = parseFieldSection(buf, lineEnd + 1, headEnd);
-  if (fields.kind === "error") return fields;
-  return finishRequestHead(requestLine, fields, headEnd);
+  const fields = scanRequestFields(buf, lineEnd + 1, headEnd);
+  if (fields === null) return refuseFieldSection(buf, lineEnd + 1, headEnd);
+  return finishRequestHead(buf, start, requestLine, fields);
 }
 
+/**
+ * Parses a head that ends at or before the end of `buf`, in one pass over its bytes. It gives
+ * up (null) on anything {@linkcode parseRequestHead}'s careful path would refuse or wait for,
+ * so it only ever returns what that path returns, sooner.
+ *
+ * @param buf Bytes that end with an empty line.
+ * @param start Index of the request line.
+ * @returns The result, or null to take the careful path.
+ */
+function parseWholeHead(buf: Uint8Array, start: number): RequestParseResult | null {
+  const line = scanRequestLine(buf, start);
+  if (line === null || line.end + 1 - start > MAX_REQUEST_LINE_BYTES) return null;
+  const fields = scanRequestFields(buf, line.end + 2, buf.length);
+  if (fields === null || fields.end - (line.end + 2) > MAX_HEADER_BYTES) return null;
+  return finishRequestHead(buf, start, line, fields);
+}
+
+/**
+ * Checks a request line without knowing where it ends: `method SP request-target SP
+ * HTTP-version CRLF` (RFC 9112 §3). Null when the line is not valid in full; then
+ * {@linkcode parseRequestLine} names the error.
+ */
+function scanRequestLine(buf: Uint8Array, start: number): RequestLine | null {
+  let i = start;
+  while (TCHAR[buf[i]]) i++;
+  if (i === start || buf[i] !== SP) return null;
+  const methodEnd = i++;
+  const targetStart = i;
+  while (TARGET[buf[i]]) i++;
+  if (i === targetStart || buf[i] !== SP) return null;
+  const targetEnd = i++;
+  const end = i + HTTP_VERSION_BYTES;
+  if (buf[end] !== CR || buf[end + 1] !== LF) return null;
+  const version = parseVersion(buf, i, end);
+  if (typeof version !== "string") return null;
+  return { kind: "line", methodEnd, targetStart, targetEnd, end, version };
+}
+
+/** Where the parts of a valid request line are. */
 interface RequestLine {
   readonly kind: "line";
-  readonly method: string;
-  readonly target: string;
+  readonly methodEnd: number;
+  readonly targetStart: number;
+  readonly targetEnd: number;
+  /** The index of the CR that ends the line. */
+  readonly end: number;
   readonly version: Version;
-  readonly requestLine: string;
 }
 
 /** Parses `method SP request-target SP HTTP-version` from [start, lf) (RFC 9112 §3). */
@@ -170,21 +228,18 @@ function parseRequestLine(
 
   const version = parseVersion(buf, i, end);
   if (typeof version !== "string") return version;
-  return {
-    kind: "line",
-    method: latin1(buf, start, methodEnd),
-    target: latin1(buf, targetStart, targetEnd),
-    version,
-    requestLine: latin1(buf, start, end),
-  };
+  return { kind: "line", methodEnd, targetStart, targetEnd, end, version };
 }
 
 const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/"
 
+/** The length of `HTTP/` DIGIT `.` DIGIT (RFC 9112 §2.3). */
+const HTTP_VERSION_BYTES = 8;
+
 /** Parses `HTTP/` DIGIT `.` DIGIT (RFC 9112 §2.3); another major version → 505. */
 function parseVersion(buf: Uint8Array, start: number, end: number): Version | ParseError {
   const malformed = parseError(400, "bad-version", "HTTP version is malformed");
-  if (end - start !== 8) return malformed;
+  if (end - start !== HTTP_VERSION_BYTES) return malformed;
   for (let k = 0; k < HTTP_SLASH.length; k++) {
     if (buf[start + k] !== HTTP_SLASH[k]) return malformed;
   }
@@ -206,8 +261,14 @@ function hasValidEscapes(text: string): boolean {
 
 /** RFC 9112 §3.2: a Host or authority is `host [":" port]`; two ports or stray brackets → 400. */
 function isHost(text: string): boolean {
-  return parseAuthority(text) !== null;
+  // Every request on a connection names the same Host: a repeat is valid without parsing.
+  if (text === lastValidHost) return true;
+  if (parseAuthority(text) === null) return false;
+  lastValidHost = text;
+  return true;
 }
+
+let lastValidHost: string | null = null;
 
 interface ParsedTarget {
   readonly kind: "target";
@@ -260,22 +321,37 @@ function parseTarget(target: string, method: string): ParsedTarget | ParseError 
   };
 }
 
-/** Applies the semantic rules that span fields: Host, framing, persistence, expectations. */
+/**
+ * Turns a checked head into strings and applies the rules that span fields: Host, framing,
+ * persistence, expectations.
+ *
+ * @param buf The bytes.
+ * @param base The index of the request line.
+ * @param line Where its parts are.
+ * @param scan Where the known fields are and where the head ends.
+ */
 function finishRequestHead(
+  buf: Uint8Array,
+  base: number,
   line: RequestLine,
-  fields: FieldSection,
-  consumed: number,
+  scan: FieldScan,
 ): RequestParseResult {
-  const { headers, counts } = fields;
-  const target = parseTarget(line.target, line.method);
+  const consumed = scan.end;
+  // One decode for the whole head; every string of the result is a slice of it. Field values
+  // may hold obs-text (RFC 9110 §5.5), which only the slower Latin-1 decode keeps as sent.
+  const text = scan.ascii ? decodeAscii(buf, base, consumed) : latin1(buf, base, consumed);
+  const method = text.slice(0, line.methodEnd - base);
+  const lineTarget = text.slice(line.targetStart - base, line.targetEnd - base);
+  const target = parseTarget(lineTarget, method);
   if (target.kind === "error") return target;
 
   // RFC 9112 §3.2: exactly one Host in HTTP/1.1; more than one is always refused.
-  const hostCount = counts.get("host") ?? 0;
+  const hostCount = scan.hostLines;
   if (hostCount > 1) return parseError(400, "duplicate-host", "More than one Host field");
   if (hostCount === 0 && line.version === "HTTP/1.1") {
     return parseError(400, "missing-host", "HTTP/1.1 request without Host");
   }
+  const headers = new ScannedFields(scan, text, base, line.end + 2 - base);
   const hostField = headers.get("host") ?? null;
   if (hostField !== null && !isHost(hostField)) {
     return parseError(400, "bad-host", "Host field is not a valid authority");
@@ -284,23 +360,24 @@ function finishRequestHead(
   const body = parseFraming(headers, line.version);
   if ("status" in body) return body;
 
-  const connection = listMembers(headers.get("connection") ?? "");
+  const connectionField = headers.get("connection");
+  const connection = connectionField === undefined ? NO_MEMBERS : listMembers(connectionField);
   const close = connection.includes("close");
   const keepAlive = line.version === "HTTP/1.1"
     ? !close
     : connection.includes("keep-alive") && !close;
   // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request is ignored.
-  const expectContinue = line.version === "HTTP/1.1" &&
-    listMembers(headers.get("expect") ?? "").includes("100-continue");
+  const expect = line.version === "HTTP/1.1" ? headers.get("expect") : undefined;
+  const expectContinue = expect !== undefined && listMembers(expect).includes("100-continue");
 
   const head: RequestHead = {
-    method: line.method,
-    target: line.target,
+    method,
+    target: lineTarget,
     form: target.form,
     path: target.path,
     query: target.query,
     version: line.version,
-    requestLine: line.requestLine,
+    requestLine: text.slice(0, line.end - base),
     headers,
     // RFC 9112 §3.2.2: the authority of an absolute-form target replaces the Host field.
     host: target.authority ?? hostField,
@@ -311,9 +388,11 @@ function finishRequestHead(
   return { kind: "done", head, consumed };
 }
 
+const NO_MEMBERS: readonly string[] = [];
+
 /** Decides how the request body is delimited (RFC 9112 §6.1, §6.3). */
 function parseFraming(
-  headers: ReadonlyMap<string, string>,
+  headers: FieldReader,
   version: Version,
 ): BodyFraming | ParseError {
   const te = headers.get("transfer-encoding");

@@ -18,6 +18,7 @@ import {
 } from "../http/range.ts";
 import { escapeHtml, type Header } from "../http/head.ts";
 import { REASON_PHRASES, type Status } from "../http/status.ts";
+import type { FieldReader } from "../http/request_fields.ts";
 import { errorReply } from "./error_pages.ts";
 import type { OpenFile } from "./opener.ts";
 import type { Representation, WireCache } from "./representation.ts";
@@ -119,7 +120,7 @@ export function redirectReply(
 /** What the responder needs from the request for a file. */
 export interface FileRequest {
   readonly method: string;
-  readonly headers: ReadonlyMap<string, string>;
+  readonly headers: FieldReader;
 }
 
 /** Options for {@linkcode representationReply}. */
@@ -172,7 +173,7 @@ function decideFileReply(rep: Representation, request: FileRequest, options: Fil
 }
 
 /** Returns whether a request carries any precondition field (RFC 9110 §13.1). */
-function isConditional(headers: ReadonlyMap<string, string>): boolean {
+function isConditional(headers: FieldReader): boolean {
   return headers.has("if-match") || headers.has("if-none-match") ||
     headers.has("if-modified-since") || headers.has("if-unmodified-since");
 }

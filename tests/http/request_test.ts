@@ -64,7 +64,7 @@ function check(result: RequestParseResult, expect: FixtureExpect, label: string)
     assert.deepEqual(result.head[key as keyof RequestHead], value, `${label}: ${key}`);
   }
   for (const [name, value] of Object.entries(expect.headers)) {
-    assert.equal(result.head.headers.get(name), value, `${label}: header ${name}`);
+    assert.equal(result.head.headers.find(name), value, `${label}: header ${name}`);
   }
 }
 
