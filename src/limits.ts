@@ -120,6 +120,14 @@ export const MAX_CACHE_PATHS = 8 * 1024;
 /** Bytes charged per cached path and per cached file besides its content (keys, records, heads). */
 export const CACHE_ENTRY_OVERHEAD_BYTES = 1024;
 
+/**
+ * How long after its last change a file's times vouch for its bytes: Deno reads them to the
+ * millisecond, FAT keeps two seconds, and the kernel stamps with a clock up to a tick late, so a
+ * file changed more recently can change again, same size, under the same stamp → until then the
+ * hot-file cache compares its copy with the file byte for byte when revalidating.
+ */
+export const FILE_TIMES_SETTLE_MS = 2_100;
+
 /** Largest custom error page (404.html, …) used → a bigger one is ignored for the built-in. */
 export const MAX_ERROR_PAGE_BYTES = 64 * 1024;
 

@@ -1,6 +1,6 @@
 /**
- * The hot-file cache: small files held in memory so the common request costs a `realpath` and a
- * `stat` instead of resolving, opening, proving, reading and closing.
+ * The hot-file cache: small files held in memory so the common request costs neither resolving,
+ * opening, proving, reading and closing, nor (under load) even a `realpath` and a `stat`.
  *
  * Bytes enter only through a proven open (`opener.ts`), so the cache can never hold what a
  * race made the opener refuse. Two maps keep memory bounded whatever the folder looks like:
@@ -13,9 +13,33 @@
  *   Links such as `debian -> .` make distinct paths endless, so paths are capped in number and
  *   each costs {@linkcode CACHE_ENTRY_OVERHEAD_BYTES} of the byte budget.
  *
- * Every hit resolves `candidate` again and stats the result; any difference (the file was
+ * Revalidation resolves `candidate` again and stats the result; any difference (the file was
  * rewritten, replaced, moved, renamed, re-permissioned, deleted, or a link or folder on the way
  * now leads elsewhere) drops the path and the request takes the full resolver path again.
+ *
+ * A hit needs a revalidation made after its request arrived, and no other. Whatever changed
+ * before the client sent its request had changed before the request's bytes reached this
+ * isolate, so a check made after that moment sees it; a check made before it may not. Request
+ * bytes reach an isolate only through its connections' reads, and each read bumps one counter
+ * ({@linkcode Arrivals}) before any request in those bytes is answered. An entry remembers the
+ * counter at its last revalidation: while the counter has not moved, no bytes have arrived
+ * since, so every request being answered arrived before that revalidation and it holds for
+ * them all. Under load one read batch carries many requests (wrk with 50 connections: ~30 per
+ * revalidation), so a hot file is checked once per batch instead of once per request; a
+ * lone client's requests each come in their own read and are each checked, exactly as when
+ * every hit was revalidated. A write that completed before a request was sent is therefore
+ * always seen by that request, in every mode and on every system.
+ *
+ * File-change notification (`Deno.watchFs`, inotify) cannot give that guarantee and was measured
+ * and set aside (Deno 2.9.6): an event reaches the isolate ~0.2 ms after the write at the median
+ * and up to ~5 ms later, with no order against socket reads (a client that wrote a file and at
+ * once asked for it got the old bytes 28 times in 500 over keep-alive; after a rename over it, 2
+ * times; after a symlink swap, 7); and Deno's watcher loses events silently (a burst of 3,000
+ * new files while the isolate was busy: 2 events of ~9,000 delivered; inotify overflow is never
+ * reported), drops those for paths that lead out of the watched folder (a file swapped for such
+ * a link can vanish without an event), misses files written into a new folder before its watch
+ * is added, and stops delivering altogether while a FIFO created in the folder has no writer
+ * (its handler opens every path it reports).
  *
  * Coded forms live beside the identity bytes, under the same budget and the same revalidation:
  *
@@ -23,8 +47,8 @@
  *   is compressed once per version of the file, not per request, and leaves with its bytes;
  * - precompressed sidecars (`--precompressed`): a path records what stood beside its file where
  *   `FILE.br`, `FILE.zst` and `FILE.gz` would be — the sidecar served (its bytes held with the
- *   path), or the absent, stale or refused name — and every hit checks those names too, so a
- *   sidecar that appears, changes or goes sends the request down the full path again.
+ *   path), or the absent, stale or refused name — and every revalidation checks those names
+ *   too, so a sidecar that appears, changes or goes sends the request down the full path again.
  *
  * @module
  */
@@ -32,6 +56,7 @@
 import fs from "node:fs";
 import {
   CACHE_ENTRY_OVERHEAD_BYTES,
+  FILE_TIMES_SETTLE_MS,
   MAX_CACHE_BYTES,
   MAX_CACHE_PATHS,
   MAX_CACHED_FILE_BYTES,
@@ -51,7 +76,7 @@ import {
 import { contentTypeFor } from "../http/media_types.ts";
 
 /** The identity a cached answer depends on. */
-interface Identity {
+export interface Identity {
   readonly dev: number;
   readonly ino: number | null;
   readonly size: number;
@@ -75,12 +100,19 @@ interface FileEntry {
   paths: number;
   /** Bytes charged to the budget. */
   cost: number;
+  /**
+   * Whether the identity vouches for the bytes: they were read (or last compared) long enough
+   * after the file's last change that any later change shows in its times
+   * ({@linkcode isSettled}).
+   */
+  settled: boolean;
 }
 
 /**
  * What stood at a path when it was looked at: its real path and the identity of the file there,
- * compared again on every hit. Made by {@linkcode watchPath} (before a probe, so a change during
- * the probe is seen) or by {@linkcode FileCache.attachSidecars} for a sidecar it serves.
+ * compared again by every revalidation. Made by {@linkcode watchPath} (before a probe, so a
+ * change during the probe is seen) or by {@linkcode FileCache.attachSidecars} for a sidecar it
+ * serves.
  */
 export interface PathWatch {
   /** The path as the URL names it (links unresolved). */
@@ -95,7 +127,7 @@ export interface PathWatch {
 interface Sidecars {
   /** Fresh sidecars, in memory, by coding. */
   readonly served: ReadonlyMap<ContentCoding, Representation>;
-  /** Every sidecar name (served or not), checked on every hit. */
+  /** Every sidecar name (served or not), checked by every revalidation. */
   readonly watches: readonly PathWatch[];
 }
 
@@ -108,7 +140,20 @@ interface PathEntry {
   /** With `--precompressed`, once probed. */
   readonly sidecars?: Sidecars;
   readonly cost: number;
+  /** {@linkcode Arrivals.count} when the path was last revalidated; {@linkcode NEVER} before. */
+  checkedAt: number;
 }
+
+/**
+ * How many times request bytes have reached this isolate: the connections bump it after every
+ * read, before anything those bytes ask for is answered (see the module comment).
+ */
+export interface Arrivals {
+  readonly count: number;
+}
+
+/** The `checkedAt` of a path not revalidated since it was admitted: no count equals it. */
+const NEVER = -1;
 
 /** A sidecar the router found fresh and proven, to be served and watched. */
 export interface ServedSidecar {
@@ -189,6 +234,61 @@ function sameIdentity(a: Identity, b: Identity): boolean {
     a.ctimeMs === b.ctimeMs;
 }
 
+/**
+ * Whether a file's times vouch for bytes read after `at`: its last change lies at least
+ * {@linkcode FILE_TIMES_SETTLE_MS} away, so any change after `at` gets other times. A same-size
+ * rewrite within one time stamp (Deno reads times to the millisecond; FAT keeps two seconds) is
+ * otherwise invisible to a stat, as git's "racily clean" index entries are.
+ *
+ * @param identity The file's identity as read.
+ * @param at The wall clock before the file was opened (or its bytes compared).
+ * @returns Whether the identity alone can tell later changes.
+ */
+export function isSettled(identity: Identity, at: number): boolean {
+  const times = [identity.mtimeMs, identity.ctimeMs].filter((t) => t !== null);
+  return times.length > 0 &&
+    times.every((t) => Math.abs(at - t) >= FILE_TIMES_SETTLE_MS);
+}
+
+/**
+ * Whether the file at a real path holds exactly these bytes now. Read to compare, never to
+ * serve: what is served was read through a proven open. Opened without following a link and
+ * without blocking, like the opener does, so a FIFO swapped in cannot hold the isolate.
+ */
+function holdsBytes(realPath: string, bytes: Uint8Array): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(realPath, COMPARE_FLAGS);
+  } catch {
+    return false;
+  }
+  try {
+    // One byte more than expected, so a file that grew is seen even if a stat was not.
+    const now = new Uint8Array(bytes.length + 1);
+    let filled = 0;
+    while (filled < now.length) {
+      const n = fs.readSync(fd, now, filled, now.length - filled, filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return filled === bytes.length && equalBytes(now.subarray(0, filled), bytes);
+  } catch {
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Whether two byte arrays hold the same bytes. */
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Flags for {@linkcode holdsBytes}: read-only, never a final symlink, never blocking. */
+const COMPARE_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
+
 /** A representation costs its prebuilt 200 responses (keep-alive and close: head and body). */
 function representationCost(size: number): number {
   return 2 * (size + CACHE_ENTRY_OVERHEAD_BYTES);
@@ -209,6 +309,13 @@ export interface FileCacheOptions {
   readonly maxPaths?: number;
   /** Most compressions running at once. @default MAX_CONCURRENT_COMPRESSIONS */
   readonly maxCompressions?: number;
+  /**
+   * The isolate's request arrivals: a hit is revalidated only when bytes arrived since its last
+   * revalidation. @default none: every hit is revalidated
+   */
+  readonly arrivals?: Arrivals | null;
+  /** The wall clock, for {@linkcode isSettled}. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** What the cache holds, for tests and diagnostics. */
@@ -218,9 +325,16 @@ export interface CacheStats {
   readonly bytes: number;
   /** On-the-fly compressions made since the cache was created. */
   readonly compressions: number;
+  /** Hits revalidated (resolved and stated again) since the cache was created. */
+  readonly revalidations: number;
+  /** Revalidations that also compared bytes (files not yet settled). */
+  readonly comparisons: number;
 }
 
-/** A bounded, least-recently-used cache of small files, revalidated on every hit. */
+/**
+ * A bounded, least-recently-used cache of small files, revalidated by every hit that arrived
+ * after its last revalidation.
+ */
 export class FileCache {
   readonly #paths = new Map<string, PathEntry>();
   readonly #files = new Map<string, FileEntry>();
@@ -228,11 +342,17 @@ export class FileCache {
   readonly #maxTotalBytes: number;
   readonly #maxPaths: number;
   readonly #maxCompressions: number;
+  readonly #arrivals: Arrivals | null;
+  readonly #now: () => number;
   /** The file entry behind each identity representation held, for its encodings. */
   readonly #owners = new WeakMap<Representation, FileEntry>();
+  /** Sidecars read before they settled ({@linkcode isSettled}): served, never remembered. */
+  readonly #unsettledSidecars = new WeakSet<Representation>();
   #totalBytes = 0;
   #compressions = 0;
   #compressed = 0;
+  #revalidations = 0;
+  #comparisons = 0;
 
   /** @param options Size and count bounds. */
   constructor(options: FileCacheOptions = {}) {
@@ -240,6 +360,8 @@ export class FileCache {
     this.#maxTotalBytes = options.maxTotalBytes ?? MAX_CACHE_BYTES;
     this.#maxPaths = options.maxPaths ?? MAX_CACHE_PATHS;
     this.#maxCompressions = options.maxCompressions ?? MAX_CONCURRENT_COMPRESSIONS;
+    this.#arrivals = options.arrivals ?? null;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Counts of what is held. */
@@ -249,15 +371,14 @@ export class FileCache {
       files: this.#files.size,
       bytes: this.#totalBytes,
       compressions: this.#compressed,
+      revalidations: this.#revalidations,
+      comparisons: this.#comparisons,
     };
   }
 
   /**
-   * Returns the cached file for a request path if the file at its path is still the same one.
-   *
-   * Both calls are synchronous on purpose: they hit the kernel's dentry and inode caches and
-   * cost about a microsecond each, far less than an asynchronous round trip through the
-   * runtime's thread pool.
+   * Returns the cached file for a request path if the file at its path is still the same one:
+   * revalidated unless it already was after the request arrived (see the module comment).
    *
    * @param key The normalised request path.
    * @returns The representation (in memory), or null.
@@ -265,29 +386,44 @@ export class FileCache {
   lookup(key: string): Representation | null {
     const entry = this.#paths.get(key);
     if (entry === undefined) return null;
-    let info: Deno.FileInfo;
-    try {
-      if (Deno.realPathSync(entry.candidate) !== entry.realPath) {
+    const arrivals = this.#arrivals;
+    if (arrivals === null || entry.checkedAt !== arrivals.count) {
+      if (!this.#revalidate(entry)) {
         this.#dropPath(key, entry);
         return null;
       }
-      info = Deno.statSync(entry.realPath);
-    } catch {
-      this.#dropPath(key, entry);
-      return null;
-    }
-    if (!sameIdentity(entry.file.identity, infoIdentity(info))) {
-      this.#dropPath(key, entry);
-      return null;
-    }
-    if (entry.sidecars !== undefined && !entry.sidecars.watches.every(watchHolds)) {
-      this.#dropPath(key, entry);
-      return null;
+      if (arrivals !== null) entry.checkedAt = arrivals.count;
     }
     // Re-insert to mark it most recently used (Map keeps insertion order).
     this.#paths.delete(key);
     this.#paths.set(key, entry);
     return entry.representation;
+  }
+
+  /**
+   * Whether a path still leads where it led, to the same file, with the same sidecar names.
+   * Both calls are synchronous on purpose: they hit the kernel's dentry and inode caches and
+   * cost about a microsecond each, far less than an asynchronous round trip through the
+   * runtime's thread pool.
+   */
+  #revalidate(entry: PathEntry): boolean {
+    this.#revalidations++;
+    let info: Deno.FileInfo;
+    try {
+      if (Deno.realPathSync(entry.candidate) !== entry.realPath) return false;
+      info = Deno.statSync(entry.realPath);
+    } catch {
+      return false;
+    }
+    const { file } = entry;
+    if (!sameIdentity(file.identity, infoIdentity(info))) return false;
+    if (entry.sidecars !== undefined && !entry.sidecars.watches.every(watchHolds)) return false;
+    if (file.settled) return true;
+    this.#comparisons++;
+    const at = this.#now();
+    if (!holdsBytes(entry.realPath, file.bytes)) return false;
+    file.settled = isSettled(file.identity, at);
+    return true;
   }
 
   /**
@@ -316,12 +452,10 @@ export class FileCache {
     }
     const identity = identityOf(stat);
     const fileKey = `${stat.dev}:${stat.ino}`;
-    let entry = this.#files.get(fileKey);
-    if (entry !== undefined && !sameIdentity(entry.identity, identity)) {
-      this.#dropFile(entry);
-      entry = undefined;
-    }
-    if (entry === undefined) {
+    let entry = this.#heldFile(fileKey, identity);
+    if (entry?.settled) {
+      file.close();
+    } else {
       const bytes = new Uint8Array(stat.size);
       try {
         await file.readExactly(bytes, 0);
@@ -333,20 +467,29 @@ export class FileCache {
         file.close();
       }
       if (!confirm()) return null;
-      entry = {
-        key: fileKey,
-        identity,
-        bytes,
-        byType: new Map(),
-        encoded: new Map(),
-        compressing: new Map(),
-        paths: 0,
-        cost: bytes.length + CACHE_ENTRY_OVERHEAD_BYTES,
-      };
-      this.#files.set(fileKey, entry);
-      this.#totalBytes += entry.cost;
-    } else {
-      file.close();
+      entry = this.#heldFile(fileKey, identity);
+      if (entry === undefined) {
+        entry = {
+          key: fileKey,
+          identity,
+          bytes,
+          byType: new Map(),
+          encoded: new Map(),
+          compressing: new Map(),
+          paths: 0,
+          cost: bytes.length + CACHE_ENTRY_OVERHEAD_BYTES,
+          settled: isSettled(identity, file.openedAt),
+        };
+        this.#files.set(fileKey, entry);
+        this.#totalBytes += entry.cost;
+      } else if (!entry.settled) {
+        // Held, but read before the file settled: the copy stands only if the bytes are the same.
+        // If not, the file changed under unchanged times; its paths find out when revalidated.
+        if (!equalBytes(entry.bytes, bytes)) {
+          return describeFile(realPath, stat, { kind: "memory", bytes });
+        }
+        entry.settled = isSettled(identity, file.openedAt);
+      }
     }
     const type = contentTypeFor(realPath);
     let representation = entry.byType.get(type);
@@ -367,6 +510,7 @@ export class FileCache {
       file: entry,
       representation,
       cost: CACHE_ENTRY_OVERHEAD_BYTES + 2 * (key.length + candidate.length + realPath.length),
+      checkedAt: NEVER,
     });
     return representation;
   }
@@ -486,14 +630,16 @@ export class FileCache {
       file.close();
     }
     if (!confirm()) return null;
-    return {
+    const representation = {
       ...describeSidecar(originalPath, stat, coding, { kind: "memory", bytes }),
       wire: new WireCache(),
     };
+    if (!isSettled(identityOf(stat), file.openedAt)) this.#unsettledSidecars.add(representation);
+    return representation;
   }
 
   /**
-   * Returns the fresh sidecars recorded for a path, after {@linkcode lookup} has revalidated it.
+   * Returns the fresh sidecars recorded for a path, once {@linkcode lookup} has returned its file.
    *
    * @param key The normalised request path.
    * @returns The sidecars by coding, or null when the path has not been probed.
@@ -505,9 +651,10 @@ export class FileCache {
   /**
    * Records what stands beside a held path's file where its sidecars would be: the sidecars
    * served (held in memory with the path, under the same budget) and the names watched (absent,
-   * stale or refused, as {@linkcode watchPath} saw them before the probe). Later hits check
+   * stale or refused, as {@linkcode watchPath} saw them before the probe). Revalidations check
    * every one. Nothing is recorded when the path is no longer held for this representation, or
-   * a served sidecar is not in memory (such a path takes the full path on every request).
+   * a served sidecar is not in memory or changed too recently for its times to vouch for it
+   * (such a path takes the full path on every request).
    *
    * @param key The normalised request path.
    * @param identity The representation the path was admitted with.
@@ -522,7 +669,13 @@ export class FileCache {
   ): void {
     const entry = this.#paths.get(key);
     if (entry === undefined || entry.representation !== identity) return;
-    if (served.some((s) => s.representation.source.kind !== "memory")) return;
+    // Such a path takes the full path on every request (a large sidecar is streamed; one that
+    // changed moments ago is read again until it settles).
+    if (
+      served.some((s) =>
+        s.representation.source.kind !== "memory" || this.#unsettledSidecars.has(s.representation)
+      )
+    ) return;
     const watches = [
       ...watched,
       ...served.map((s) => ({
@@ -538,7 +691,17 @@ export class FileCache {
       ...entry,
       sidecars: { served: new Map(served.map((s) => [s.coding, s.representation])), watches },
       cost,
+      // The names were looked at during the probe: the next hit checks them all once.
+      checkedAt: NEVER,
     });
+  }
+
+  /** The file held under a key if it is the same version (by its times); a stale one is dropped. */
+  #heldFile(fileKey: string, identity: Identity): FileEntry | undefined {
+    const entry = this.#files.get(fileKey);
+    if (entry === undefined || sameIdentity(entry.identity, identity)) return entry;
+    this.#dropFile(entry);
+    return undefined;
   }
 
   #insertPath(key: string, entry: PathEntry): void {

@@ -81,6 +81,12 @@ export interface ConnectionOptions {
   readonly trustedProxy?: ((ip: string) => boolean) | null;
   /** Where responses are counted (`--metrics`); null when off. @default null */
   readonly metrics?: Metrics | null;
+  /**
+   * Bumped after every read, before any request in its bytes is answered: the hot-file cache
+   * then knows whether a request can have arrived since it last revalidated a file (`cache.ts`).
+   * @default null
+   */
+  readonly arrivals?: { count: number } | null;
 }
 
 /** Who is talking on a connection. */
@@ -126,6 +132,7 @@ export class Connection implements Sink {
   #state: ConnectionState = "waiting";
   #deadline = Infinity;
   readonly #clock: () => number;
+  readonly #arrivals: { count: number } | null;
   #requests = 0;
   #written = 0;
   #stopping = false;
@@ -155,6 +162,7 @@ export class Connection implements Sink {
     this.#handler = handler;
     this.#logs = logs;
     this.#clock = options.clock ?? (() => performance.now());
+    this.#arrivals = options.arrivals ?? null;
     this.#enter("waiting");
     this.#statusVersion = options.protocol === "1.0" ? "HTTP/1.0" : "HTTP/1.1";
     // The peer never changes on a connection: ask once, not per request.
@@ -466,6 +474,7 @@ export class Connection implements Sink {
       if (isConnectionError(error)) return false;
       throw error;
     }
+    if (this.#arrivals !== null) this.#arrivals.count++;
     if (n === null || this.#timedOut || this.#state === "closed") return false;
     this.#end += n;
     return true;

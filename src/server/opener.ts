@@ -109,15 +109,19 @@ export class OpenFile {
   readonly fd: number;
   /** Its fstat, taken through the descriptor. */
   readonly stat: FileStat;
+  /** `Date.now()` just before it was opened: the fstat came later (the cache's settle rule). */
+  readonly openedAt: number;
   #closed = false;
 
   /**
    * @param fd An open descriptor.
    * @param stat Its fstat.
+   * @param openedAt The wall clock before the open.
    */
-  constructor(fd: number, stat: FileStat) {
+  constructor(fd: number, stat: FileStat, openedAt: number) {
     this.fd = fd;
     this.stat = stat;
+    this.openedAt = openedAt;
   }
 
   /**
@@ -230,6 +234,7 @@ export async function openInside(
   path: string,
   options: OpenOptions,
 ): Promise<Opened> {
+  const openedAt = Date.now();
   let fd: number;
   try {
     fd = await openFd(path, FILE_FLAGS);
@@ -243,7 +248,7 @@ export async function openInside(
     const place = await proveInside(root, path, fd, stat, options);
     if (place !== "inside") return { kind: "not-found" };
     keep = true;
-    return { kind: "open", file: new OpenFile(fd, stat) };
+    return { kind: "open", file: new OpenFile(fd, stat, openedAt) };
   } catch (error) {
     return classifyFsError(error);
   } finally {

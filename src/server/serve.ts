@@ -27,7 +27,7 @@ import { type LogSink } from "../log/sink.ts";
 import { LogWriter } from "../log/writer.ts";
 import { ACCESS_LOG_STDOUT, type AccessLogFormat } from "../log/access.ts";
 import { logTextOptions } from "../log/pending.ts";
-import { FileCache } from "./cache.ts";
+import { type CacheStats, FileCache } from "./cache.ts";
 import {
   Connection,
   type ConnectionInfo,
@@ -230,6 +230,8 @@ export interface Server {
   reloadTls(pair: TlsPair): Promise<void>;
   /** This isolate's own counts (`--metrics`), for the main isolate to add up; null when off. */
   metricsSnapshot(): MetricsSnapshot | null;
+  /** This isolate's hot-file cache counts (tests, diagnostics); null where it serves nothing. */
+  cacheStats(): CacheStats | null;
   /**
    * Reopens every log file (SIGUSR1, SIGHUP): writes what is pending and opens the files by
    * name again, so a file renamed away (logrotate) is finished and a new one begun.
@@ -313,7 +315,9 @@ export async function serve(options: ServeOptions): Promise<Server> {
     return stopping;
   }
 
-  const cache = new FileCache();
+  // Counted by every connection's reads: a hot file is revalidated once per batch of arrivals.
+  const arrivals = { count: 0 };
+  const cache = new FileCache({ arrivals });
   const trustedProxy = trustChecker(options.trustedProxies ?? []);
   const metrics = options.metrics ? new Metrics(options.metrics, tls !== null) : null;
   const ownSnapshot = () =>
@@ -389,6 +393,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     colour: options.colour,
     trustedProxy,
     metrics,
+    arrivals,
   };
 
   const ids = options.connectionIds ?? { offset: 0, step: 1 };
@@ -483,6 +488,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       return listeners.replaceTls(pair);
     },
     metricsSnapshot: () => metrics === null ? null : ownSnapshot(),
+    cacheStats: () => cache.stats,
   };
 }
 

@@ -345,6 +345,8 @@ export async function serveWithWorkers(
     responseCount: () => writer.responseCount,
     // Only a serving isolate's own counts are a snapshot; this server's are asked for by scrapes.
     metricsSnapshot: () => null,
+    // The workers' caches are their own; a serving main isolate (direct mode) has one too.
+    cacheStats: () => primary?.cacheStats() ?? null,
     reopenLogs: () => writer.flush(),
     reloadTls: async (pair) => {
       if (primary !== null) await primary.reloadTls(pair);

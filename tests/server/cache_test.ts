@@ -5,11 +5,23 @@
 
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { FileCache, watchPath } from "../../src/server/cache.ts";
-import { openInside } from "../../src/server/opener.ts";
+import fs from "node:fs";
+import { FileCache, isSettled, watchPath } from "../../src/server/cache.ts";
+import { FILE_TIMES_SETTLE_MS } from "../../src/limits.ts";
+import { LogRelay } from "../../src/log/relay.ts";
+import { OpenFile, openInside } from "../../src/server/opener.ts";
+import { serve } from "../../src/server/serve.ts";
 import type { Representation } from "../../src/server/representation.ts";
 import { joinInside, type Root } from "../../src/server/resolver.ts";
-import { exchange, get, makeTree, request, residentBytes, startServer } from "../helpers.ts";
+import {
+  exchange,
+  get,
+  makeTree,
+  request,
+  residentBytes,
+  splitResponses,
+  startServer,
+} from "../helpers.ts";
 
 /** Every path of `length` link names over `links` (e.g. a/b/a/…), ending in `file`. */
 function linkPaths(links: readonly string[], length: number, file: string): string[][] {
@@ -78,6 +90,105 @@ Deno.test("FileCache serves a changed file fresh: the identity is checked on eve
   assert.notEqual(cache.lookup("f.txt"), null);
   await Deno.writeTextFile(`${dir}/f.txt`, "two, longer");
   assert.equal(cache.lookup("f.txt"), null);
+});
+
+Deno.test("FileCache.lookup() revalidates a hit once per arrival of request bytes, not once per hit", async () => {
+  const dir = await makeTree({ "f.txt": "one" });
+  const arrivals = { count: 1 };
+  const cache = new FileCache({ arrivals });
+  await admit(cache, { realPath: dir }, ["f.txt"]);
+  // One read brought 100 pipelined requests: one revalidation answers them all.
+  for (let i = 0; i < 100; i++) assert.notEqual(cache.lookup("f.txt"), null);
+  assert.equal(cache.stats.revalidations, 1);
+  // Each later read is checked once more, however many hits it carries.
+  for (let read = 2; read <= 5; read++) {
+    arrivals.count = read;
+    for (let i = 0; i < 10; i++) assert.notEqual(cache.lookup("f.txt"), null);
+  }
+  assert.equal(cache.stats.revalidations, 5);
+});
+
+Deno.test("FileCache.lookup() sees a change made before the request that asks arrived", async () => {
+  const dir = await makeTree({ "f.txt": "one" });
+  const arrivals = { count: 1 };
+  const cache = new FileCache({ arrivals });
+  await admit(cache, { realPath: dir }, ["f.txt"]);
+  assert.notEqual(cache.lookup("f.txt"), null);
+  await Deno.writeTextFile(`${dir}/f.txt`, "two, longer");
+  // The client wrote, then sent its request: its bytes arrive after the change.
+  arrivals.count++;
+  assert.equal(cache.lookup("f.txt"), null);
+});
+
+Deno.test("FileCache.lookup() without arrivals revalidates every hit", async () => {
+  const dir = await makeTree({ "f.txt": "one" });
+  const cache = new FileCache();
+  await admit(cache, { realPath: dir }, ["f.txt"]);
+  for (let i = 0; i < 10; i++) assert.notEqual(cache.lookup("f.txt"), null);
+  assert.equal(cache.stats.revalidations, 10);
+});
+
+Deno.test("isSettled() trusts a file's times only once its last change is far enough away", async (t) => {
+  const at = 1_000_000_000;
+  const cases: [string, number | null, number | null, boolean][] = [
+    ["changed just now", at, at, false],
+    ["changed within the settle time", at - FILE_TIMES_SETTLE_MS + 1, at - 5000, false],
+    ["metadata changed within the settle time", at - 5000, at - 10, false],
+    ["both times settled", at - FILE_TIMES_SETTLE_MS, at - FILE_TIMES_SETTLE_MS, true],
+    ["times far ahead (a later change gets the present time)", at + 10_000, at + 10_000, true],
+    ["times just ahead of the clock", at + 10, at + 10, false],
+    ["no change time known", at - 5000, null, true],
+    ["no times known", null, null, false],
+  ];
+  for (const [name, mtimeMs, ctimeMs, expected] of cases) {
+    await t.step(name, () => {
+      assert.equal(isSettled({ dev: 1, ino: 2, size: 3, mtimeMs, ctimeMs }, at), expected);
+    });
+  }
+});
+
+Deno.test("FileCache compares a file changed moments ago byte for byte until its times settle", async () => {
+  const dir = await makeTree({ "f.txt": "same size" });
+  let now = Date.now();
+  const arrivals = { count: 0 };
+  const cache = new FileCache({ arrivals, now: () => now });
+  await admit(cache, { realPath: dir }, ["f.txt"]);
+  arrivals.count++;
+  assert.notEqual(cache.lookup("f.txt"), null);
+  assert.equal(cache.stats.comparisons, 1, "just written: its times cannot vouch for it yet");
+  now += FILE_TIMES_SETTLE_MS;
+  arrivals.count++;
+  assert.notEqual(cache.lookup("f.txt"), null);
+  assert.equal(cache.stats.comparisons, 2, "compared once more, now that the times settled");
+  for (let i = 0; i < 5; i++) {
+    arrivals.count++;
+    assert.notEqual(cache.lookup("f.txt"), null);
+  }
+  assert.equal(cache.stats.comparisons, 2, "settled: the times alone vouch for it");
+  assert.equal(cache.stats.revalidations, 7);
+});
+
+Deno.test("FileCache drops a file changed moments ago whose bytes differ under the same times", async () => {
+  // A rewrite of the same size within one time stamp: the stat of the path shows exactly what
+  // was cached, only the bytes differ. Built by handing the cache the old bytes with the new
+  // file's fstat, as if the rewrite came right after the read.
+  const dir = await makeTree({ "f.txt": "version-2", "old.txt": "version-1" });
+  const info = await Deno.stat(`${dir}/f.txt`);
+  const stat = {
+    size: info.size,
+    mtimeMs: info.mtime!.getTime(),
+    ctimeMs: info.ctime!.getTime(),
+    dev: info.dev,
+    ino: info.ino,
+  };
+  const old = new OpenFile(fs.openSync(`${dir}/old.txt`, "r"), stat, Date.now());
+  const arrivals = { count: 0 };
+  const cache = new FileCache({ arrivals });
+  const served = await cache.admit("f.txt", `${dir}/f.txt`, `${dir}/f.txt`, old);
+  assert.equal(new TextDecoder().decode(bytesOf(served!)), "version-1");
+  arrivals.count++;
+  assert.equal(cache.lookup("f.txt"), null, "the bytes on disk are not the ones cached");
+  assert.equal(cache.stats.comparisons, 1);
 });
 
 Deno.test("FileCache.encode() compresses a hot file once per coding, however many requests ask", async () => {
@@ -277,4 +388,150 @@ Deno.test("a cached file whose folder is moved out of the root and symlinked bac
   await Deno.rename(`${root}/dir`, `${outside}/dir`);
   await Deno.symlink(`${outside}/dir`, `${root}/dir`);
   assert.equal((await request(server.port, get("/dir/f.txt"))).status, 404);
+});
+
+/** One keep-alive connection that sends a GET and reads exactly its response. */
+class KeepAlive implements Disposable {
+  readonly #conn: Deno.Conn;
+  readonly #buf = new Uint8Array(64 * 1024);
+  #pending = "";
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  static async open(port: number): Promise<KeepAlive> {
+    return new KeepAlive(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  async get(path: string): Promise<{ status: number; body: string }> {
+    const request = `GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
+    await this.#conn.write(new TextEncoder().encode(request));
+    while (true) {
+      const end = this.#pending.indexOf("\r\n\r\n");
+      if (end !== -1) {
+        const head = this.#pending.slice(0, end);
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (this.#pending.length >= end + 4 + length) {
+          const body = this.#pending.slice(end + 4, end + 4 + length);
+          this.#pending = this.#pending.slice(end + 4 + length);
+          return { status: Number(head.split(" ")[1]), body };
+        }
+      }
+      const n = await this.#conn.read(this.#buf);
+      if (n === null) throw new Error("The server closed the connection");
+      this.#pending += new TextDecoder().decode(this.#buf.subarray(0, n));
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.#conn.close();
+  }
+}
+
+/** How a test changes `r.txt` to new content: each way a site gets updated. */
+const UPDATES: [string, (root: string, content: string, i: number) => Promise<void>][] = [
+  ["written in place, same size", (root, content) => Deno.writeTextFile(`${root}/r.txt`, content)],
+  ["renamed over", async (root, content, i) => {
+    await Deno.writeTextFile(`${root}/next-${i}.txt`, content);
+    await Deno.rename(`${root}/next-${i}.txt`, `${root}/r.txt`);
+  }],
+  ["swapped as a symlink", async (root, content, i) => {
+    await Deno.writeTextFile(`${root}/v-${i}.txt`, content);
+    await Deno.symlink(`v-${i}.txt`, `${root}/link-${i}`);
+    await Deno.rename(`${root}/link-${i}`, `${root}/r.txt`);
+  }],
+];
+
+/**
+ * Writes `r.txt` 200 times, each time asking for it at once on one of the connections. Before
+ * each write the file is asked for once more, so what a connection's isolate holds is hot (it
+ * was admitted and has been revalidated since), not just admitted.
+ */
+async function writeThenRequest(
+  root: string,
+  connections: readonly KeepAlive[],
+  update: (root: string, content: string, i: number) => Promise<void>,
+): Promise<void> {
+  let previous = "version-00000";
+  await update(root, previous, 0);
+  for (const connection of connections) {
+    assert.equal((await connection.get("/r.txt")).body, previous);
+  }
+  for (let i = 1; i <= 200; i++) {
+    const connection = connections[i % connections.length];
+    assert.equal((await connection.get("/r.txt")).body, previous);
+    // Same length every time: only the bytes tell the versions apart.
+    const content = `version-${String(i).padStart(5, "0")}`;
+    await update(root, content, i);
+    assert.equal((await connection.get("/r.txt")).body, content, `write ${i}`);
+    previous = content;
+  }
+}
+
+Deno.test("a file written and at once requested is served new, 200 times over", async (t) => {
+  for (const [name, update] of UPDATES) {
+    await t.step(name, async () => {
+      const root = await makeTree({});
+      await using server = await startServer({ root, args: ["--quiet"] });
+      using connection = await KeepAlive.open(server.port);
+      await writeThenRequest(root, [connection], update);
+    });
+  }
+});
+
+Deno.test("a file written and at once requested is served new by every worker (--workers 2)", {
+  ignore: Deno.build.os !== "linux",
+}, async (t) => {
+  for (const [name, update] of UPDATES) {
+    await t.step(name, async () => {
+      const root = await makeTree({});
+      await using server = await startServer({ root, args: ["--quiet", "--workers", "2"] });
+      // The kernel spreads connections over both workers, each with its own cache.
+      const connections = await Promise.all([1, 2, 3, 4].map(() => KeepAlive.open(server.port)));
+      try {
+        await writeThenRequest(root, connections, update);
+      } finally {
+        for (const connection of connections) connection[Symbol.dispose]();
+      }
+    });
+  }
+});
+
+Deno.test("a hot file is revalidated once per read: pipelined requests share one check", async () => {
+  const root = await makeTree({ "hot.txt": "hot" });
+  const logDir = await Deno.makeTempDir({ prefix: "sockserve-logs-" });
+  const server = await serve({
+    root,
+    host: "127.0.0.1",
+    port: 0,
+    logDir,
+    headerTimeoutS: 10,
+    idleTimeoutS: 10,
+    protocol: "1.1",
+    allowStop: false,
+    quiet: true,
+    verbose: false,
+    colour: false,
+    logs: new LogRelay(() => {}, false),
+  });
+  try {
+    const port = server.addr.port;
+    // Twenty round trips: each request comes in its own read and is checked.
+    {
+      using connection = await KeepAlive.open(port);
+      for (let i = 0; i < 20; i++) assert.equal((await connection.get("/hot.txt")).body, "hot");
+    }
+    const { revalidations } = server.cacheStats()!;
+    assert.equal(revalidations, 19, "every request after the one that read the file");
+    // 500 pipelined in one write: the server reads them 512 bytes (a dozen requests) at a time.
+    const one = "GET /hot.txt HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    const responses = splitResponses(await exchange(port, one.repeat(499) + get("/hot.txt")));
+    assert.equal(responses.length, 500);
+    assert.ok(responses.every((r) => r.body === "hot"));
+    const pipelined = server.cacheStats()!.revalidations - revalidations;
+    assert.ok(pipelined <= 500 / 10, `${pipelined} revalidations for 500 requests`);
+  } finally {
+    await server.stop();
+  }
 });

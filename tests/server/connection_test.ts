@@ -216,3 +216,41 @@ Deno.test("Connection: a request body has one deadline for the whole body, howev
   await running;
   assert.equal(conn.closed, true);
 });
+
+Deno.test("Connection bumps arrivals after each read, before answering the requests it brought", async () => {
+  const conn = new FakeConn();
+  const arrivals = { count: 0 };
+  const seen: number[] = [];
+  const handler: Handler = () => {
+    seen.push(arrivals.count);
+    return bytesReply(200, new Uint8Array(), "text/plain");
+  };
+  const logs = {
+    record() {},
+    line() {},
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+  const connection = new Connection(
+    conn as unknown as Deno.Conn,
+    {
+      id: 1,
+      client: { ip: "127.0.0.1", port: 1 },
+      server: { ip: "127.0.0.1", port: 2 },
+      secure: false,
+    },
+    { ...OPTIONS, arrivals },
+    handler,
+    logs,
+  );
+  const running = connection.run();
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  conn.push(request.repeat(3)); // one read, three pipelined requests
+  await settle();
+  conn.push(request);
+  await settle();
+  conn.close();
+  await running;
+  assert.deepEqual(seen, [1, 1, 1, 2]);
+});
