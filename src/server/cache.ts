@@ -1,6 +1,6 @@
 /**
  * The hot-file cache: small files held in memory so the common request costs neither resolving,
- * opening, proving, reading and closing, nor (under load) even a `realpath` and a `stat`.
+ * opening, proving, reading and closing, nor under load even a `realpath` and a `stat`.
  *
  * Bytes enter only through a proven open (`opener.ts`), so the cache can never hold what a
  * race made the opener refuse. Two maps keep memory bounded whatever the folder looks like:
@@ -17,29 +17,37 @@
  * rewritten, replaced, moved, renamed, re-permissioned, deleted, or a link or folder on the way
  * now leads elsewhere) drops the path and the request takes the full resolver path again.
  *
- * A hit needs a revalidation made after its request arrived, and no other. Whatever changed
- * before the client sent its request had changed before the request's bytes reached this
- * isolate, so a check made after that moment sees it; a check made before it may not. Request
- * bytes reach an isolate only through its connections' reads, and each read bumps one counter
- * ({@linkcode Arrivals}) before any request in those bytes is answered. An entry remembers the
- * counter at its last revalidation: while the counter has not moved, no bytes have arrived
- * since, so every request being answered arrived before that revalidation and it holds for
- * them all. Under load one read batch carries many requests (wrk with 50 connections: ~30 per
- * revalidation), so a hot file is checked once per batch instead of once per request; a
- * lone client's requests each come in their own read and are each checked, exactly as when
- * every hit was revalidated. A write that completed before a request was sent is therefore
- * always seen by that request, in every mode and on every system.
+ * **When.** A hit needs a revalidation made after its request arrived, and no other: whatever
+ * changed before the client sent its request had changed before the request's bytes reached
+ * this isolate, so a check made after that moment sees it, and one made before may not. Request
+ * bytes reach an isolate only through its connections' reads (one thread runs it all), and each
+ * read bumps one counter ({@linkcode Arrivals}) before any request in its bytes is answered. A
+ * path remembers the counter at its last revalidation; while the counter has not moved, nothing
+ * has arrived since, so every request being answered arrived before that revalidation, which
+ * therefore holds for them all. Under load one turn of the event loop brings reads from many
+ * connections (wrk with 50 connections: ~25 requests per revalidation of its one file), so a hot
+ * file is checked once per batch instead of once per request; a lone client's requests each come
+ * in their own read and are each checked, as when every hit was. So a request always sees a
+ * write that completed before it was sent, on every system and in every mode, with no clock.
  *
- * File-change notification (`Deno.watchFs`, inotify) cannot give that guarantee and was measured
- * and set aside (Deno 2.9.6): an event reaches the isolate ~0.2 ms after the write at the median
- * and up to ~5 ms later, with no order against socket reads (a client that wrote a file and at
- * once asked for it got the old bytes 28 times in 500 over keep-alive; after a rename over it, 2
- * times; after a symlink swap, 7); and Deno's watcher loses events silently (a burst of 3,000
- * new files while the isolate was busy: 2 events of ~9,000 delivered; inotify overflow is never
- * reported), drops those for paths that lead out of the watched folder (a file swapped for such
- * a link can vanish without an event), misses files written into a new folder before its watch
- * is added, and stops delivering altogether while a FIFO created in the folder has no writer
- * (its handler opens every path it reports).
+ * **What a stat cannot see.** Deno reads file times to the millisecond (and the change time to
+ * the second; FAT keeps two seconds), so a rewrite of the same size within one time stamp leaves
+ * the identity as it was. A file whose last change lies within {@linkcode FILE_TIMES_SETTLE_MS}
+ * of the moment its bytes were read is therefore not yet vouched for by its times: each
+ * revalidation also compares its bytes with the file (read to compare, never served), until one
+ * made after the times settled (git treats its "racily clean" index entries the same way).
+ *
+ * **Why not file-change notification.** `Deno.watchFs` (inotify) was tried (Deno 2.9.6) and set
+ * aside: it cannot give the guarantee above, and it fails silently. An event reaches the isolate
+ * ~0.2 ms after the write at the median and up to ~5 ms later, in no order with socket reads: a
+ * client that wrote a file and at once asked for it got the old bytes 28 times in 500 (7 after a
+ * symlink swap, 2 after a rename over it), and the freshness tests failed 7 to 18 times in 600
+ * writes. Deno's watcher also drops events when its 16-event channel is full (3,000 files
+ * created while the isolate was busy: 2 events delivered), never reports inotify's overflow,
+ * drops events for names that lead out of the folder (a file swapped for such a symlink can
+ * vanish without one), misses files written into a new folder before it watches the folder, and
+ * delivers nothing more once a FIFO is created in the folder until something writes to it (it
+ * opens each path it reports).
  *
  * Coded forms live beside the identity bytes, under the same budget and the same revalidation:
  *
@@ -48,7 +56,8 @@
  * - precompressed sidecars (`--precompressed`): a path records what stood beside its file where
  *   `FILE.br`, `FILE.zst` and `FILE.gz` would be — the sidecar served (its bytes held with the
  *   path), or the absent, stale or refused name — and every revalidation checks those names
- *   too, so a sidecar that appears, changes or goes sends the request down the full path again.
+ *   too, so a sidecar that appears, changes or goes sends the request down the full path again;
+ *   one changed too recently for its times to vouch for it is served but not remembered.
  *
  * @module
  */
