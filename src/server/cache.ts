@@ -25,7 +25,7 @@
  * path remembers the counter at its last revalidation; while the counter has not moved, nothing
  * has arrived since, so every request being answered arrived before that revalidation, which
  * therefore holds for them all. Under load one turn of the event loop brings reads from many
- * connections (wrk with 50 connections: ~25 requests per revalidation of its one file), so a hot
+ * connections (wrk with 50 connections: ~40 requests per revalidation of its one file), so a hot
  * file is checked once per batch instead of once per request; a lone client's requests each come
  * in their own read and are each checked, as when every hit was. So a request always sees a
  * write that completed before it was sent, on every system and in every mode, with no clock.
