@@ -410,10 +410,10 @@ export class FileCache {
   }
 
   /**
-   * Whether a path still leads where it led, to the same file, with the same sidecar names.
-   * Both calls are synchronous on purpose: they hit the kernel's dentry and inode caches and
-   * cost about a microsecond each, far less than an asynchronous round trip through the
-   * runtime's thread pool.
+   * Whether a path still leads where it led, to the same file, with the same sidecar names and,
+   * for a file not yet settled, the same bytes. The calls are synchronous on purpose: they hit
+   * the kernel's dentry, inode and page caches, far cheaper than asynchronous round trips through
+   * the runtime's thread pool.
    */
   #revalidate(entry: PathEntry): boolean {
     this.#revalidations++;
