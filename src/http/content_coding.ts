@@ -9,9 +9,8 @@
  * @module
  */
 
-// The full specifier (as declared in deno.json "imports") keeps mod.ts importable elsewhere.
-import mimeDb from "npm:mime-db@^1.54.0";
 import { MAX_REMEMBERED_ACCEPT_ENCODINGS } from "../limits.ts";
+import { COMPRESSIBLE_TYPES, INCOMPRESSIBLE_TYPES } from "./media_db.ts";
 
 /** A content coding sockserve can send (RFC 9110 §8.4.1; zstd: RFC 8878). */
 export type ContentCoding = "br" | "zstd" | "gzip";
@@ -162,11 +161,15 @@ export function codedETag(etag: string, coding: ContentCoding): string {
   return `${etag.slice(0, -1)}-${coding}"`;
 }
 
-/** mime-db's records: `compressible` is set where the database knows. */
-const DATABASE = mimeDb as Record<string, { readonly compressible?: boolean }>;
-
-/** Media types mime-db does not mark either way but that are text by construction. */
+/**
+ * Media types that are text by construction (as the `compressible` package decides for types
+ * mime-db does not mark); mime-db's flag overrides it where the two differ.
+ */
 const TEXT_LIKE = /^text\/|\+(?:json|text|xml)$/;
+
+/** mime-db's exceptions to {@linkcode TEXT_LIKE} (from the generated table `media_db.ts`). */
+const COMPRESSIBLE = new Set(COMPRESSIBLE_TYPES.split("\n").filter((type) => type !== ""));
+const INCOMPRESSIBLE = new Set(INCOMPRESSIBLE_TYPES.split("\n").filter((type) => type !== ""));
 
 /**
  * The type sockserve sends for a file it cannot name: mime-db marks it compressible (for
@@ -195,7 +198,8 @@ export function isCompressible(contentType: string): boolean {
   let answer = compressibleCache.get(contentType);
   if (answer === undefined) {
     const type = contentType.split(";")[0].trim().toLowerCase();
-    answer = type !== UNKNOWN_TYPE && (DATABASE[type]?.compressible ?? TEXT_LIKE.test(type));
+    answer = type !== UNKNOWN_TYPE && !INCOMPRESSIBLE.has(type) &&
+      (COMPRESSIBLE.has(type) || TEXT_LIKE.test(type));
     compressibleCache.set(contentType, answer);
   }
   return answer;

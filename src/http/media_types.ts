@@ -1,17 +1,30 @@
 /**
- * Content-Type for a file name, from the mime-db database via `mime-types`.
+ * Content-Type for a file name, from mime-db's answers as mime-types gives them, kept in the
+ * generated table `media_db.ts` (`deno task media-types`): the libraries stay the source of
+ * truth, and serving isolates do not load mime-db's JSON or the CommonJS loader it needs.
  *
  * @module
  */
 
-// @ts-types="@types/mime-types"
-// The full specifiers (as declared in deno.json "imports") make mod.ts importable from other
-// programs, whose own import maps know nothing of sockserve's.
-// @ts-types="npm:@types/mime-types@^3.0.1"
-import mime from "npm:mime-types@^3.0.2";
+import { CONTENT_TYPES } from "./media_db.ts";
 
 /** The type sent when a file's extension is unknown: "download it", never "render it". */
 export const FALLBACK_CONTENT_TYPE = "application/octet-stream";
+
+/** Extension (lower case) → Content-Type, read from the table on first use. */
+let byExtension: Map<string, string> | null = null;
+
+function contentTypes(): Map<string, string> {
+  if (byExtension === null) {
+    byExtension = new Map();
+    for (const line of CONTENT_TYPES.split("\n")) {
+      const tab = line.indexOf("\t");
+      const value = line.slice(0, tab);
+      for (const extension of line.slice(tab + 1).split(" ")) byExtension.set(extension, value);
+    }
+  }
+  return byExtension;
+}
 
 /**
  * Returns the Content-Type for a file name, with `charset=utf-8` on text types.
@@ -25,8 +38,8 @@ export const FALLBACK_CONTENT_TYPE = "application/octet-stream";
  */
 export function contentTypeFor(fileName: string): string {
   const name = fileName.slice(Math.max(fileName.lastIndexOf("/"), fileName.lastIndexOf("\\")) + 1);
-  // mime-types reads a bare word as an extension ("f" → Fortran), so a name needs its dot.
+  // A name needs its dot: a bare word ("f") or a dotfile (".bashrc") has no extension.
   const dot = name.lastIndexOf(".");
   if (dot <= 0) return FALLBACK_CONTENT_TYPE;
-  return mime.contentType(name.slice(dot)) || FALLBACK_CONTENT_TYPE;
+  return contentTypes().get(name.slice(dot + 1).toLowerCase()) ?? FALLBACK_CONTENT_TYPE;
 }

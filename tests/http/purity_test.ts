@@ -1,6 +1,6 @@
 /**
  * src/http is pure protocol: no `Deno.*`, no file system or network module, and imports only
- * from itself, limits.ts, and the media-type database (mime-types, and the mime-db it reads).
+ * from itself and limits.ts (the media-type table is generated from mime-db into media_db.ts).
  * That is what lets its tests run without permissions on any OS (`deno task test:pure`).
  */
 
@@ -16,8 +16,7 @@ Deno.test("src/http has no Deno.* and imports only pure modules", async (t) => {
       const text = Deno.readTextFileSync(new URL(file, HTTP));
       assert.doesNotMatch(text, /\bDeno\s*\./, "uses Deno.*");
       for (const [, spec] of text.matchAll(/^import[^"]*"([^"]+)";$/gm)) {
-        const allowed = spec.startsWith("./") || spec === "../limits.ts" ||
-          spec.startsWith("npm:mime-types@") || spec.startsWith("npm:mime-db@");
+        const allowed = spec.startsWith("./") || spec === "../limits.ts";
         assert.ok(allowed, `imports "${spec}"`);
       }
     });
