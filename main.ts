@@ -21,6 +21,8 @@ import {
 } from "./src/cli/startup.ts";
 import { HASH_PASSWORD_HELP, runHashPassword } from "./src/cli/hash_password.ts";
 import { VERSION } from "./src/version.ts";
+import { reexecWithServeFlags } from "./src/cli/v8_flags.ts";
+import { hasAllPermissions } from "./src/platform.ts";
 
 /** Runs the command line and returns the process exit code. */
 async function main(args: readonly string[]): Promise<number> {
@@ -74,6 +76,8 @@ async function main(args: readonly string[]): Promise<number> {
         return 2;
       }
   }
+  // Before anything is printed or opened: the process may replace itself to set V8's flags.
+  if (hasAllPermissions()) reexecWithServeFlags();
   if (!command.quiet) { for (const notice of command.notices) console.error(notice); }
   const colour = Deno.stdout.isTerminal() && !Deno.noColor;
   // In a terminal, SIGHUP is the terminal closing: stop, as SIGTERM does. As a service it
