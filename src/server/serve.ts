@@ -276,7 +276,10 @@ export async function serve(options: ServeOptions): Promise<Server> {
   }
   const logs = options.logs ?? createLogWriter(options);
   const connections = new Set<Connection>();
-  const running = new Set<Promise<void>>();
+  /** Settles a stop's wait once the last connection has closed. */
+  let lastClosed: (() => void) | null = null;
+  const allClosed = () =>
+    connections.size === 0 ? Promise.resolve() : new Promise<void>((r) => lastClosed = r);
   const sweeper = setInterval(() => {
     const now = performance.now();
     for (const connection of connections) connection.expire(now);
@@ -294,7 +297,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       for (const connection of connections) connection.stop();
       let grace: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
-        Promise.allSettled(running),
+        allClosed(),
         new Promise((resolve) => grace = setTimeout(resolve, SHUTDOWN_GRACE_S * 1000)),
       ]);
       clearTimeout(grace);
@@ -303,7 +306,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       // little more, then flush the logs and finish anyway.
       let stuck: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
-        Promise.allSettled(running),
+        allClosed(),
         new Promise((resolve) => stuck = setTimeout(resolve, STUCK_WORK_GRACE_S * 1000)),
       ]);
       clearTimeout(stuck);
@@ -394,6 +397,15 @@ export async function serve(options: ServeOptions): Promise<Server> {
     trustedProxy,
     metrics,
     arrivals,
+    closed: (connection) => {
+      const { secure, server, client } = connection.info;
+      if (secure && reap !== null && (connection.timedOut || stopping !== null)) {
+        reap({ local: server, remote: client });
+      }
+      connections.delete(connection);
+      if (connections.size === 0) lastClosed?.();
+      wakeAcceptLoops();
+    },
   };
 
   const ids = options.connectionIds ?? { offset: 0, step: 1 };
@@ -460,15 +472,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
       if (secure && metrics?.tls) countHandshake(conn as Deno.TlsConn, metrics.tls);
       const connection = new Connection(conn, info, connectionOptions, handler, logs);
       connections.add(connection);
-      const task = connection.run().finally(() => {
-        if (secure && reap !== null && (connection.timedOut || stopping !== null)) {
-          reap({ local: info.server, remote: info.client });
-        }
-        connections.delete(connection);
-        running.delete(task);
-        wakeAcceptLoops();
-      });
-      running.add(task);
+      // It ends in `closed` (connectionOptions): no promise chain per connection to hold.
+      void connection.run();
     }
   }
   startLoop = (listener, role) => acceptLoop(listener, role);
