@@ -123,7 +123,7 @@ async function importCa(
   existing: { readonly caCert: string; readonly caKey: string },
   now: Date,
 ): Promise<Ca | null> {
-  const verdict = checkTlsPair(existing.caCert, existing.caKey, {
+  const verdict = await checkTlsPair(existing.caCert, existing.caKey, {
     certFile: "ca.pem",
     keyFile: "ca-key.pem",
   }, now);

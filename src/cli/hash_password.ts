@@ -7,7 +7,6 @@
  * @module
  */
 
-import bcrypt from "npm:bcryptjs@^3.0.3";
 import { type PartialWriter, writeAll } from "../io/full_io.ts";
 import { BCRYPT_COST, MAX_PASSWORD_BYTES } from "../limits.ts";
 import { fail, type UsageError } from "./common.ts";
@@ -145,6 +144,8 @@ export async function runHashPassword(io: HashPasswordIo): Promise<number> {
     await say(`${checked.message}\n`);
     return checked.exitCode;
   }
+  // Imported here: the server's command line parser loads this module too, and never hashes.
+  const { default: bcrypt } = await import("npm:bcryptjs@^3.0.3");
   const hash = await bcrypt.hash(checked.password, BCRYPT_COST);
   await writeAll(io.stdout, encoder.encode(`${hash}\n`));
   return 0;

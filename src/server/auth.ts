@@ -18,9 +18,7 @@
  * @module
  */
 
-import bcrypt from "npm:bcryptjs@^3.0.3";
-import { Buffer } from "node:buffer";
-import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Buffer } from "node:buffer";
 import { parseBasicCredentials } from "../http/basic_auth.ts";
 import {
   MAX_CONCURRENT_PASSWORD_CHECKS,
@@ -46,6 +44,33 @@ export interface AuthSettings {
 
 /** The gate's answer: serve the request, 401, or 503 (too many checks running). */
 export type AuthVerdict = "allowed" | "denied" | "busy";
+
+/** What a gate uses of bcryptjs and node:crypto (see {@linkcode loadPasswordLibraries}). */
+export interface PasswordLibraries {
+  readonly compare: (password: string, hash: string) => Promise<boolean>;
+  readonly genSaltSync: (cost: number) => string;
+  readonly createHmac: typeof import("node:crypto").createHmac;
+  readonly timingSafeEqual: typeof import("node:crypto").timingSafeEqual;
+}
+
+/**
+ * Imports bcryptjs and node:crypto, which a server holds only when it has a password gate
+ * (node:crypto alone is ~2 MB of resident memory per process).
+ *
+ * @returns What a {@linkcode PasswordGate} needs of them.
+ */
+export async function loadPasswordLibraries(): Promise<PasswordLibraries> {
+  const [{ default: bcrypt }, crypto] = await Promise.all([
+    import("npm:bcryptjs@^3.0.3"),
+    import("node:crypto"),
+  ]);
+  return {
+    compare: (password, hash) => bcrypt.compare(password, hash),
+    genSaltSync: (cost) => bcrypt.genSaltSync(cost),
+    createHmac: crypto.createHmac,
+    timingSafeEqual: crypto.timingSafeEqual,
+  };
+}
 
 /** Options for {@linkcode PasswordGate}. */
 export interface GateOptions {
@@ -81,17 +106,24 @@ export class PasswordGate {
   /** Checks running, by HMAC, so identical ones share one bcrypt run. */
   readonly #running = new Map<string, Promise<boolean>>();
   readonly #compare: (password: string, hash: string) => Promise<boolean>;
+  readonly #libraries: PasswordLibraries;
   readonly #maxChecks: number;
   readonly #maxRemembered: number;
 
   /**
+   * @param libraries bcryptjs and node:crypto, from {@linkcode loadPasswordLibraries}.
    * @param users Who may come in (names unique).
    * @param options The checker and the bounds.
    */
-  constructor(users: readonly AuthUser[], options: GateOptions = {}) {
+  constructor(
+    libraries: PasswordLibraries,
+    users: readonly AuthUser[],
+    options: GateOptions = {},
+  ) {
+    this.#libraries = libraries;
     this.#hashes = new Map(users.map((u) => [u.user, u.hash]));
-    this.#dummy = dummyHash(users);
-    this.#compare = options.compare ?? ((password, hash) => bcrypt.compare(password, hash));
+    this.#dummy = dummyHash(users, libraries.genSaltSync);
+    this.#compare = options.compare ?? libraries.compare;
     this.#maxChecks = options.maxChecks ?? MAX_CONCURRENT_PASSWORD_CHECKS;
     this.#maxRemembered = options.maxRemembered ?? MAX_REMEMBERED_LOGINS;
   }
@@ -114,6 +146,7 @@ export class PasswordGate {
     const { user, password } = credentials;
     const stored = this.#hashes.get(user);
     const hash = stored ?? this.#dummy;
+    const { createHmac, timingSafeEqual } = this.#libraries;
     const digest = createHmac("sha256", this.#key)
       .update(JSON.stringify([user, password, hash]))
       .digest();
@@ -151,11 +184,11 @@ export class PasswordGate {
  * user never looks cheaper than a real one): a fresh salt from bcryptjs and a random hash part,
  * so bcrypt runs in full before the comparison fails.
  */
-function dummyHash(users: readonly AuthUser[]): string {
+function dummyHash(users: readonly AuthUser[], genSaltSync: (cost: number) => string): string {
   const costs = users.map((u) => Number(/^\$2[aby]\$(\d\d)\$/.exec(u.hash)?.[1] ?? NaN))
     .filter((c) => c >= MIN_BCRYPT_COST && c <= BCRYPT_HIGHEST_COST);
   const cost = Math.max(MIN_BCRYPT_COST, ...costs);
   const random = crypto.getRandomValues(new Uint8Array(BCRYPT_HASH_CHARS));
   const tail = Array.from(random, (b) => BCRYPT_ALPHABET[b % BCRYPT_ALPHABET.length]).join("");
-  return bcrypt.genSaltSync(cost) + tail;
+  return genSaltSync(cost) + tail;
 }

@@ -10,7 +10,6 @@
  */
 
 import type { Transform } from "node:stream";
-import zlib from "node:zlib";
 import type { Validators } from "../http/conditional.ts";
 import {
   codedETag,
@@ -290,18 +289,27 @@ export function chooseCoding(
   return from(negotiateCoding(accept, onTheFly.length === 0 ? sidecars : onTheFly));
 }
 
+/** node:zlib, as its module namespace. */
+type Zlib = typeof import("node:zlib");
+
+/**
+ * node:zlib, imported at the first compression: it pulls in Node's stream machinery, ~3 MB of
+ * resident memory that a server which never compresses (and the supervisor) need not hold.
+ */
+let zlibLoaded: Promise<Zlib> | null = null;
+
 /** Each coding's streaming compressor at its level, for input of a known size. */
-const COMPRESSORS: Readonly<Record<ContentCoding, (size: number) => Transform>> = {
-  br: (size) =>
+const COMPRESSORS: Readonly<Record<ContentCoding, (zlib: Zlib, size: number) => Transform>> = {
+  br: (zlib, size) =>
     zlib.createBrotliCompress({
       params: {
         [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
         [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size,
       },
     }),
-  zstd: () =>
+  zstd: (zlib) =>
     zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } }),
-  gzip: () => zlib.createGzip({ level: GZIP_LEVEL }),
+  gzip: (zlib) => zlib.createGzip({ level: GZIP_LEVEL }),
 };
 
 /** Lets the event loop take a turn (timers run after pending I/O). */
@@ -320,7 +328,8 @@ function nextTurn(): Promise<void> {
  *   a cache would keep alive whole).
  */
 export async function compressBytes(bytes: Uint8Array, coding: ContentCoding): Promise<Uint8Array> {
-  const compressor = COMPRESSORS[coding](bytes.length);
+  const zlib = await (zlibLoaded ??= import("node:zlib"));
+  const compressor = COMPRESSORS[coding](zlib, bytes.length);
   const parts: Uint8Array[] = [];
   let total = 0;
   compressor.on("data", (part: Uint8Array) => {

@@ -42,7 +42,7 @@ import { Listeners, type TlsPair } from "./listeners.ts";
 import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
 import { hasAllPermissions, IS_WINDOWS } from "../platform.ts";
 import { checkRules, type CompiledRules, compileRules, type Rules } from "./rules.ts";
-import { type AuthSettings, PasswordGate } from "./auth.ts";
+import { type AuthSettings, loadPasswordLibraries, PasswordGate } from "./auth.ts";
 import { type Cidr, isInRanges, parseCidr } from "../http/forwarded.ts";
 import {
   EMPTY_SNAPSHOT,
@@ -342,7 +342,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     coding: codingSettings(options),
     auth: options.auth
       ? {
-        gate: new PasswordGate(options.auth.users),
+        gate: new PasswordGate(await loadPasswordLibraries(), options.auth.users),
         challenge: formatBasicChallenge(options.auth.realm),
       }
       : null,

@@ -4,13 +4,14 @@
  * "No keys found in key data".
  *
  * {@linkcode checkTlsPair} is pure (texts and a clock in, a verdict out, using node:crypto's
- * `X509Certificate` and `checkPrivateKey`); {@linkcode readTlsPair} is the thin edge that reads
- * the two files, bounded in size.
+ * `X509Certificate` and `checkPrivateKey`, imported when a pair is checked: a server without
+ * HTTPS does not hold node:crypto); {@linkcode readTlsPair} is the thin edge that reads the two
+ * files, bounded in size.
  *
  * @module
  */
 
-import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import type { KeyObject, X509Certificate } from "node:crypto";
 import { MAX_TLS_FILE_BYTES, TLS_EXPIRY_WARNING_DAYS } from "../limits.ts";
 import type { TlsPair } from "./listeners.ts";
 
@@ -63,16 +64,16 @@ const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]+)-----/g;
  * @returns The pair and its facts, or the reason to refuse it.
  * @example
  * ```ts
- * const verdict = checkTlsPair(certPem, keyPem, { certFile: "cert.pem", keyFile: "key.pem" }, new Date());
+ * const verdict = await checkTlsPair(certPem, keyPem, { certFile: "cert.pem", keyFile: "key.pem" }, new Date());
  * if (!verdict.ok) console.error(verdict.message);
  * ```
  */
-export function checkTlsPair(
+export async function checkTlsPair(
   certText: string,
   keyText: string,
   files: TlsFiles,
   now: Date,
-): PairCheck {
+): Promise<PairCheck> {
   const { certFile, keyFile } = files;
   const refuse = (message: string): RefusedPair => ({ ok: false, message });
   const certLabels = pemLabels(certText);
@@ -116,6 +117,7 @@ export function checkTlsPair(
     );
   }
 
+  const { createPrivateKey, X509Certificate } = await import("node:crypto");
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(firstBlock(certText, "CERTIFICATE"));
@@ -184,7 +186,7 @@ export async function readTlsPair(files: TlsFiles, now: Date = new Date()): Prom
   if (typeof cert !== "string") return cert;
   const key = await readBounded(files.keyFile);
   if (typeof key !== "string") return key;
-  return checkTlsPair(cert, key, files, now);
+  return await checkTlsPair(cert, key, files, now);
 }
 
 /** Reads a small text file, or says in one line why it cannot be. */

@@ -6,11 +6,13 @@
 
 import assert from "node:assert/strict";
 import bcrypt from "bcryptjs";
-import { type AuthVerdict, PasswordGate } from "../../src/server/auth.ts";
+import { type AuthVerdict, loadPasswordLibraries, PasswordGate } from "../../src/server/auth.ts";
 import { describeUnusableHash } from "../../src/cli/htpasswd.ts";
 
 /** The PHP manual's password_verify example: a $2y$ hash of "rasmuslerdorf" made by PHP. */
 const PHP_2Y = "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a";
+
+const LIBRARIES = await loadPasswordLibraries();
 
 const ALICE = { user: "alice", hash: bcrypt.hashSync("secret", 4) };
 const BOB = { user: "bob", hash: bcrypt.hashSync("hunter2", 5) };
@@ -25,7 +27,7 @@ function countingGate(
   options: { maxChecks?: number; maxRemembered?: number } = {},
 ) {
   const runs: { password: string; hash: string }[] = [];
-  const gate = new PasswordGate(users, {
+  const gate = new PasswordGate(LIBRARIES, users, {
     ...options,
     compare: (password, hash) => {
       runs.push({ password, hash });
@@ -89,7 +91,7 @@ Deno.test("PasswordGate denies a missing or malformed Authorization without a bc
 });
 
 Deno.test("PasswordGate accepts hashes made elsewhere ($2y$ by PHP)", async () => {
-  const gate = new PasswordGate([{ user: "rasmus", hash: PHP_2Y }]);
+  const gate = new PasswordGate(LIBRARIES, [{ user: "rasmus", hash: PHP_2Y }]);
   assert.equal(await gate.check(basic("rasmus", "rasmuslerdorf")), "allowed");
   assert.equal(await gate.check(basic("rasmus", "rasmus")), "denied");
 });
@@ -128,6 +130,8 @@ Deno.test("PasswordGate remembers a bounded number of users, forgetting the olde
 });
 
 Deno.test("PasswordGate denies when the checker fails (a hash bcryptjs cannot read)", async () => {
-  const gate = new PasswordGate([ALICE], { compare: () => Promise.reject(new Error("bad salt")) });
+  const gate = new PasswordGate(LIBRARIES, [ALICE], {
+    compare: () => Promise.reject(new Error("bad salt")),
+  });
   assert.equal(await gate.check(basic("alice", "secret")), "denied");
 });

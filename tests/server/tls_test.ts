@@ -21,8 +21,8 @@ function derText(pem: string): string {
   return Array.from(atob(base64), (c) => c).join("");
 }
 
-Deno.test("checkTlsPair() accepts a PEM certificate with its own key, and reports its names and expiry", () => {
-  const verdict = checkTlsPair(good.certPem, good.keyPem, FILES, NOW);
+Deno.test("checkTlsPair() accepts a PEM certificate with its own key, and reports its names and expiry", async () => {
+  const verdict = await checkTlsPair(good.certPem, good.keyPem, FILES, NOW);
   assert.ok(verdict.ok, verdict.ok ? "" : verdict.message);
   assert.match(verdict.subject, /CN=localhost/);
   assert.match(verdict.names, /DNS:localhost/);
@@ -34,12 +34,12 @@ Deno.test("checkTlsPair() accepts a PEM certificate with its own key, and report
   assert.equal(verdict.pair.cert, good.certPem);
 });
 
-Deno.test("checkTlsPair() accepts a chain: the leaf first, then its CA", () => {
-  const verdict = checkTlsPair(good.certPem + good.caPem, good.keyPem, FILES, NOW);
+Deno.test("checkTlsPair() accepts a chain: the leaf first, then its CA", async () => {
+  const verdict = await checkTlsPair(good.certPem + good.caPem, good.keyPem, FILES, NOW);
   assert.ok(verdict.ok);
 });
 
-Deno.test("checkTlsPair() refuses each bad pair with one line naming the file and the fix", () => {
+Deno.test("checkTlsPair() refuses each bad pair with one line naming the file and the fix", async () => {
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const encrypted = privateKey.export({
     type: "pkcs8",
@@ -137,7 +137,7 @@ Deno.test("checkTlsPair() refuses each bad pair with one line naming the file an
     ],
   ];
   for (const [name, cert, key, now, message] of cases) {
-    const verdict = checkTlsPair(cert, key, FILES, now);
+    const verdict = await checkTlsPair(cert, key, FILES, now);
     assert.equal(verdict.ok, false, name);
     if (!verdict.ok) {
       assert.match(verdict.message, message, name);
@@ -146,8 +146,8 @@ Deno.test("checkTlsPair() refuses each bad pair with one line naming the file an
   }
 });
 
-Deno.test("expiryWarning() warns within 7 days of expiry, in days, then hours", () => {
-  const verdict = checkTlsPair(good.certPem, good.keyPem, FILES, NOW);
+Deno.test("expiryWarning() warns within 7 days of expiry, in days, then hours", async () => {
+  const verdict = await checkTlsPair(good.certPem, good.keyPem, FILES, NOW);
   assert.ok(verdict.ok);
   const before = (days: number) => new Date(verdict.notAfter.getTime() - days * DAY);
   assert.equal(expiryWarning(verdict, FILES, before(30)), null);
