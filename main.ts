@@ -6,7 +6,7 @@
  */
 
 import { ClientError, get } from "./src/client/get.ts";
-import { parseCli, type ServeCommand } from "./src/cli/args.ts";
+import { type Command, parseCli, type ServeCommand } from "./src/cli/args.ts";
 import { GET_HELP } from "./src/client/args.ts";
 import { CERT_HELP } from "./src/cli/cert_args.ts";
 import { CONFIG_HELP, HELP } from "./src/cli/help.ts";
@@ -23,13 +23,11 @@ import { HASH_PASSWORD_HELP, runHashPassword } from "./src/cli/hash_password.ts"
 import { VERSION } from "./src/version.ts";
 import { reexecWithServeFlags } from "./src/cli/v8_flags.ts";
 import { hasAllPermissions } from "./src/platform.ts";
+import { loadGlobs } from "./src/server/rules.ts";
 
 /** Runs the command line and returns the process exit code. */
 async function main(args: readonly string[]): Promise<number> {
-  const command = parseCli(args, navigator.hardwareConcurrency, {
-    env: readableEnvironment(),
-    readFile: readConfigFile,
-  });
+  const command = await parseCommand(args);
   switch (command.kind) {
     case "help": {
       const choice = chooseRoot(parseCli([]) as ServeCommand);
@@ -102,6 +100,26 @@ async function main(args: readonly string[]): Promise<number> {
   const served = server.responseCount();
   console.log(`sockserve stopped after ${served} response${served === 1 ? "" : "s"}.`);
   return 0;
+}
+
+/**
+ * Parses the command line with the environment and the config file. Header rules' globs need
+ * picomatch (see `loadGlobs`), and only a config file holds such rules, so it is imported only
+ * when the command reads one: a first pass finds out without reading it.
+ */
+async function parseCommand(args: readonly string[]): Promise<Command> {
+  const env = readableEnvironment();
+  let readsFile = false;
+  const probe = parseCli(args, navigator.hardwareConcurrency, {
+    env,
+    readFile: () => {
+      readsFile = true;
+      throw new Error("read in the second pass");
+    },
+  });
+  if (!readsFile) return probe;
+  await loadGlobs();
+  return parseCli(args, navigator.hardwareConcurrency, { env, readFile: readConfigFile });
 }
 
 /**

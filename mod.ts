@@ -38,6 +38,11 @@
 import type { TlsPair } from "./src/server/listeners.ts";
 import type { Confinement } from "./src/server/opener.ts";
 import { serve as serveWithOptions, type ServeSettings } from "./src/server/serve.ts";
+import { loadGlobs } from "./src/server/rules.ts";
+
+// checkRules() below checks header rules' globs with picomatch, which sockserve itself imports
+// only when it has such rules.
+await loadGlobs();
 
 export type { Confinement, ServeSettings, TlsPair };
 export type { AuthSettings, AuthUser } from "./src/server/auth.ts";

@@ -9,7 +9,9 @@ import { FileCache } from "../src/server/cache.ts";
 import type { ConnectionInfo } from "../src/server/connection.ts";
 import { detectConfinement } from "../src/server/opener.ts";
 import { type AnswerContext, answerRequest } from "../src/server/router.ts";
-import { compileRules, type Rules } from "../src/server/rules.ts";
+import { compileRules, loadGlobs, type Rules } from "../src/server/rules.ts";
+
+await loadGlobs();
 
 const ROOT = await Deno.realPath(new URL("../www", import.meta.url));
 const HEAD = (() => {

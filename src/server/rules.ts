@@ -23,7 +23,7 @@
  */
 
 // @ts-types="npm:@types/picomatch@^4.0.2"
-import picomatch from "npm:picomatch@^4.0.3";
+import type picomatchModule from "npm:picomatch@^4.0.3";
 import {
   editProblem,
   type FieldEdits,
@@ -101,11 +101,31 @@ export type RulesCheck =
  * not skip `/.well-known/`), POSIX paths whatever the OS (backslash escapes), and an unclosed
  * bracket is an error instead of a literal `[`.
  */
-const GLOB_OPTIONS: picomatch.PicomatchOptions = {
+const GLOB_OPTIONS: picomatchModule.PicomatchOptions = {
   dot: true,
   windows: false,
   strictBrackets: true,
 };
+
+/**
+ * picomatch, once {@linkcode loadGlobs} has imported it: it is CommonJS, and Deno's CommonJS
+ * loader alone costs ~4 MB of resident memory that a server without header rules need not hold.
+ */
+let picomatch: typeof picomatchModule | null = null;
+
+/**
+ * Imports the glob library. Checking or compiling header rules needs it first: the command line
+ * loads it when it reads a config file, `serve()` when it has header rules.
+ */
+export async function loadGlobs(): Promise<void> {
+  picomatch ??= (await import("npm:picomatch@^4.0.3")).default as typeof picomatchModule;
+}
+
+/** picomatch, which {@linkcode loadGlobs} must have imported (a bug otherwise, not bad input). */
+function globs(): typeof picomatchModule {
+  if (picomatch === null) throw new Error("Header rules need the glob library: call loadGlobs()");
+  return picomatch;
+}
 
 /** Redirect statuses, for checking. */
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -243,8 +263,9 @@ function globProblem(glob: string): string | null {
   if (glob !== "**" && !glob.startsWith("/") && !glob.startsWith("**/")) {
     return 'a glob matches the whole path: start it with "/" or "**/"';
   }
+  const compile = globs();
   try {
-    picomatch(glob, GLOB_OPTIONS);
+    compile(glob, GLOB_OPTIONS);
   } catch (error) {
     return `not a glob: ${firstLine(error)}`;
   }
@@ -619,7 +640,7 @@ export function compileRules(rules: Rules, options: CompileOptions = {}): Compil
   if (rules.headers.length + rules.redirects.length + rules.rewrites.length === 0) return null;
   const ignoreCase = options.ignoreCase ?? false;
   const headers = rules.headers.map((rule): HeaderMatcher => ({
-    matches: picomatch(rule.glob, { ...GLOB_OPTIONS, nocase: ignoreCase }),
+    matches: globs()(rule.glob, { ...GLOB_OPTIONS, nocase: ignoreCase }),
     everyPath: rule.glob === "**" || rule.glob === EVERY_PATH,
     statuses: rule.status === undefined ? null : new Set(rule.status),
     edits: {

@@ -41,7 +41,7 @@ import type { Root } from "./resolver.ts";
 import { Listeners, type TlsPair } from "./listeners.ts";
 import { type SocketEnds, SocketReaper } from "./socket_reaper.ts";
 import { hasAllPermissions, IS_WINDOWS } from "../platform.ts";
-import { checkRules, type CompiledRules, compileRules, type Rules } from "./rules.ts";
+import { checkRules, type CompiledRules, compileRules, loadGlobs, type Rules } from "./rules.ts";
 import { type AuthSettings, loadPasswordLibraries, PasswordGate } from "./auth.ts";
 import { type Cidr, isInRanges, parseCidr } from "../http/forwarded.ts";
 import {
@@ -247,6 +247,7 @@ export interface Server {
  * @throws Deno.errors.AddrInUse and other errors of `Deno.listen`.
  */
 export async function serve(options: ServeOptions): Promise<Server> {
+  if ((options.rules?.headers.length ?? 0) > 0) await loadGlobs();
   const rules = prepareRules(options.rules ?? null);
   const root: Root = { realPath: await Deno.realPath(options.root), dotfiles: options.dotfiles };
   // Before any socket opens: a bad shell path throws here.

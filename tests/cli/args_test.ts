@@ -4,6 +4,10 @@
 
 import assert from "node:assert/strict";
 import { formatServerUrl, parseCli, portNotices, type ServeCommand } from "../../src/cli/args.ts";
+import { loadGlobs } from "../../src/server/rules.ts";
+
+// Config files' header rules are checked with picomatch, which main.ts imports first.
+await loadGlobs();
 
 function serve(args: string[]): ServeCommand {
   const command = parseCli(args);

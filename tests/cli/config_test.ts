@@ -15,6 +15,10 @@ import {
   readEnvironment,
 } from "../../src/cli/config.ts";
 import { launcher, makeTree, request, startServer } from "../helpers.ts";
+import { loadGlobs } from "../../src/server/rules.ts";
+
+// Config files' header rules are checked with picomatch, which main.ts imports first.
+await loadGlobs();
 
 const OPTIONS = {
   port: { type: "string" },

@@ -11,6 +11,7 @@ import {
   type CompiledRules,
   compileRules,
   headerEdits,
+  loadGlobs,
   matchRedirect,
   mergeRules,
   NO_RULES,
@@ -22,6 +23,8 @@ import {
   type Rules,
   withQuery,
 } from "../../src/server/rules.ts";
+
+await loadGlobs();
 
 const SET = { "X-A": "1" };
 
