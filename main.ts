@@ -24,6 +24,7 @@ import { VERSION } from "./src/version.ts";
 import { reexecWithServeFlags } from "./src/cli/v8_flags.ts";
 import { hasAllPermissions } from "./src/platform.ts";
 import { loadGlobs } from "./src/server/rules.ts";
+import { loadToml } from "./src/cli/config.ts";
 
 /** Runs the command line and returns the process exit code. */
 async function main(args: readonly string[]): Promise<number> {
@@ -103,22 +104,27 @@ async function main(args: readonly string[]): Promise<number> {
 }
 
 /**
- * Parses the command line with the environment and the config file. Header rules' globs need
- * picomatch (see `loadGlobs`), and only a config file holds such rules, so it is imported only
- * when the command reads one: a first pass finds out without reading it.
+ * Parses the command line with the environment and the config file. The libraries of config
+ * files (smol-toml, and picomatch for header rules' globs) are imported only when the command
+ * reads one or prints settings: a first pass finds out without reading any file, and a second
+ * one, with the libraries, gives the answer.
  */
 async function parseCommand(args: readonly string[]): Promise<Command> {
   const env = readableEnvironment();
   let readsFile = false;
-  const probe = parseCli(args, navigator.hardwareConcurrency, {
-    env,
-    readFile: () => {
-      readsFile = true;
-      throw new Error("read in the second pass");
-    },
-  });
-  if (!readsFile) return probe;
-  await loadGlobs();
+  try {
+    const probe = parseCli(args, navigator.hardwareConcurrency, {
+      env,
+      readFile: () => {
+        readsFile = true;
+        throw new Error("read in the second pass");
+      },
+    });
+    if (!readsFile) return probe;
+  } catch {
+    // `config --print` formats TOML without a file: the second pass has the library.
+  }
+  await Promise.all([loadToml(), loadGlobs()]);
   return parseCli(args, navigator.hardwareConcurrency, { env, readFile: readConfigFile });
 }
 

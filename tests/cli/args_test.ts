@@ -5,9 +5,10 @@
 import assert from "node:assert/strict";
 import { formatServerUrl, parseCli, portNotices, type ServeCommand } from "../../src/cli/args.ts";
 import { loadGlobs } from "../../src/server/rules.ts";
+import { loadToml } from "../../src/cli/config.ts";
 
-// Config files' header rules are checked with picomatch, which main.ts imports first.
-await loadGlobs();
+// Config files need smol-toml, and their header rules picomatch: main.ts imports them first.
+await Promise.all([loadToml(), loadGlobs()]);
 
 function serve(args: string[]): ServeCommand {
   const command = parseCli(args);

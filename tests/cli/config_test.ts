@@ -16,9 +16,10 @@ import {
 } from "../../src/cli/config.ts";
 import { launcher, makeTree, request, startServer } from "../helpers.ts";
 import { loadGlobs } from "../../src/server/rules.ts";
+import { loadToml } from "../../src/cli/config.ts";
 
-// Config files' header rules are checked with picomatch, which main.ts imports first.
-await loadGlobs();
+// Config files need smol-toml, and their header rules picomatch: main.ts imports them first.
+await Promise.all([loadToml(), loadGlobs()]);
 
 const OPTIONS = {
   port: { type: "string" },
