@@ -6,8 +6,7 @@
  * @module
  */
 
-// The full specifier, as declared in deno.json "imports": mod.ts works from other programs too.
-import { stringify } from "npm:csv-stringify@^6.9.0/sync";
+import type * as CsvModule from "npm:csv-stringify@^6.9.0/sync";
 import { bracketHost } from "../http/authority.ts";
 import type { Status } from "../http/status.ts";
 import { MAX_LOGGED_LINE_CHARS } from "../limits.ts";
@@ -153,7 +152,47 @@ export function formatResponseEntry(record: ResponseRecord): string {
 }
 
 /**
- * Formats CSV rows (RFC 4180 quoting by `csv-stringify`), one per record.
+ * csv-stringify, once {@linkcode loadCsvLibrary} has imported it. Most rows need no quoting and
+ * so no library, and a server that loads no npm package at all holds ~4 MB less resident memory
+ * (Deno's npm support stays untouched); the first row that does need quoting waits for it.
+ */
+let csv: typeof CsvModule | null = null;
+let csvLoading: Promise<void> | null = null;
+
+/**
+ * Imports csv-stringify, once (again after a failure).
+ *
+ * @returns Resolves when {@linkcode formatCsvRows} can quote any field.
+ */
+export function loadCsvLibrary(): Promise<void> {
+  csvLoading ??= import("npm:csv-stringify@^6.9.0/sync").then(
+    (module) => void (csv = module),
+    (error) => {
+      csvLoading = null;
+      throw error;
+    },
+  );
+  return csvLoading;
+}
+
+/**
+ * Says whether {@linkcode formatCsvRows} can format a record's row now: always once the library
+ * is loaded, and before that when none of its client fields needs quoting.
+ *
+ * @param record The response.
+ * @param forwardedColumn Whether the row has {@linkcode CSV_FORWARDED_COLUMN}.
+ * @returns Whether the row can be formatted without waiting for {@linkcode loadCsvLibrary}.
+ */
+export function canFormatCsvRow(record: ResponseRecord, forwardedColumn = false): boolean {
+  return csv !== null ||
+    ![record.method, record.target, record.version, forwardedColumn ? record.forwardedClient : null]
+      .some((field) => field !== null && NEEDS_QUOTING.test(field));
+}
+
+/**
+ * Formats CSV rows (RFC 4180 quoting by `csv-stringify`), one per record. A row with a field to
+ * quote needs {@linkcode loadCsvLibrary} first (see {@linkcode canFormatCsvRow}); the column row
+ * never does (its names are plain words, which the library leaves as they are).
  *
  * @param records The responses.
  * @param withHeader Start with the column row (for a new file).
@@ -166,10 +205,7 @@ export function formatCsvRows(
   forwardedColumn = false,
 ): string {
   let text = withHeader
-    ? stringify(
-      [forwardedColumn ? [...CSV_COLUMNS, CSV_FORWARDED_COLUMN] : CSV_COLUMNS],
-      CSV_OPTIONS,
-    )
+    ? `${(forwardedColumn ? [...CSV_COLUMNS, CSV_FORWARDED_COLUMN] : CSV_COLUMNS).join(",")}\n`
     : "";
   for (const record of records) {
     // Times, addresses and numbers never need quoting; method, target and version come from
@@ -209,7 +245,9 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  */
 export function csvValue(value: string): string {
   const safe = FORMULA_START.test(value) && value !== "-" ? "'" + value : value;
-  return NEEDS_QUOTING.test(safe) ? stringify([[safe]], { ...CSV_OPTIONS, eof: false }) : safe;
+  if (!NEEDS_QUOTING.test(safe)) return safe;
+  if (csv === null) throw new Error("Quoting a CSV field needs loadCsvLibrary() first");
+  return csv.stringify([[safe]], { ...CSV_OPTIONS, eof: false });
 }
 
 const STATUS_COLOURS: readonly [number, string][] = [[500, "31"], [400, "33"], [300, "36"], [

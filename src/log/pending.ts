@@ -17,7 +17,13 @@ import {
   formatAccessEntry,
   localOffsetMinutes,
 } from "./access.ts";
-import { formatCsvRows, formatResponseEntry, type ResponseRecord } from "./format.ts";
+import {
+  canFormatCsvRow,
+  formatCsvRows,
+  formatResponseEntry,
+  loadCsvLibrary,
+  type ResponseRecord,
+} from "./format.ts";
 
 /** What text {@linkcode PendingLogs} makes of a response. */
 export interface LogTextOptions {
@@ -89,6 +95,13 @@ export class PendingLogs {
   #count = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #dropped = 0;
+  /**
+   * Records whose CSV rows wait for the CSV library (a field needs quoting), with every later
+   * row behind them so the rows keep their order; null when none waits.
+   */
+  #csvWaiting: ResponseRecord[] | null = null;
+  /** Settles when no row waits for the CSV library. */
+  #csvSettled: Promise<void> = Promise.resolve();
 
   /**
    * @param options Console lines and access log.
@@ -106,7 +119,12 @@ export class PendingLogs {
   /** Formats a response into every log's text. */
   record(record: ResponseRecord): void {
     this.#count++;
-    const row = formatCsvRows([record], false, this.#forwardedColumn);
+    let row = "";
+    if (this.#csvWaiting === null && canFormatCsvRow(record, this.#forwardedColumn)) {
+      row = formatCsvRows([record], false, this.#forwardedColumn);
+    } else {
+      this.#waitForCsv(record);
+    }
     if (this.#access === null) {
       this.append(formatResponseEntry(record), row, "", []);
       return;
@@ -127,6 +145,39 @@ export class PendingLogs {
       this.#offset = this.#offsetOf(ms);
     }
     return this.#offset;
+  }
+
+  /**
+   * Holds a record's CSV row until the CSV library is imported, then formats every waiting row in
+   * order; if the import fails, the waiting rows are dropped and counted like any dropped record.
+   */
+  #waitForCsv(record: ResponseRecord): void {
+    if (this.#csvWaiting !== null) {
+      this.#csvWaiting.push(record);
+      return;
+    }
+    const waiting = this.#csvWaiting = [record];
+    // One synchronous step per outcome: a record arriving later finds nothing waiting.
+    const release = (loaded: boolean) => {
+      this.#csvWaiting = null;
+      if (!loaded) this.#dropped += waiting.length;
+      else {
+        for (const held of waiting) {
+          this.#sockets += formatCsvRows([held], false, this.#forwardedColumn);
+        }
+      }
+      this.#schedule();
+    };
+    this.#csvSettled = loadCsvLibrary().then(() => release(true), () => release(false));
+  }
+
+  /**
+   * Waits until no CSV row waits for the CSV library, so a final flush has every row.
+   *
+   * @returns Resolves when none waits.
+   */
+  settled(): Promise<void> {
+    return this.#csvSettled;
   }
 
   /** Adds a console line, if console lines are kept. */

@@ -59,7 +59,8 @@ export class LogRelay implements LogSink {
     return Promise.resolve();
   }
 
-  close(): Promise<void> {
-    return this.flush();
+  async close(): Promise<void> {
+    await this.#pending.settled();
+    return await this.flush();
   }
 }

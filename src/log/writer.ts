@@ -170,6 +170,7 @@ export class LogWriter implements LogSink {
   /** Flushes everything and stops retrying; later records are still written by `flush()`. */
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#pending.settled();
     await this.flush();
     // A console nobody reads must not hold the exit hostage: wait for it, but not forever.
     await this.#console?.drain();

@@ -10,11 +10,15 @@ import {
   formatCsvRows,
   formatEndpoint,
   formatResponseEntry,
+  loadCsvLibrary,
   NOT_SENT,
   redactUserinfo,
   type ResponseRecord,
 } from "../../src/log/format.ts";
 import { bytes } from "../helpers.ts";
+
+// Rows with a field to quote need the CSV library (tests/log/csv_library_test.ts covers the wait).
+await loadCsvLibrary();
 
 const HEAD = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
 
