@@ -303,3 +303,13 @@ export async function residentBytes(pid: number): Promise<number> {
   const ps = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)] }).output();
   return Number(new TextDecoder().decode(ps.stdout).trim()) * 1024;
 }
+
+/**
+ * The plain port of `--https-redirect-port`, from the banner line naming it: awaited, since the
+ * server may print it after the line that startServer waits for.
+ */
+export async function redirectPortOf(server: TestServer): Promise<number> {
+  const line = /http:\/\/[^ ]*:(\d+)\/ redirects to HTTPS/;
+  await eventually(() => line.test(server.stdout()), "the banner's redirect line");
+  return Number(line.exec(server.stdout())![1]);
+}

@@ -13,6 +13,7 @@ import {
   launcher,
   makeTree,
   readToEnd,
+  redirectPortOf,
   splitResponses,
   startServer,
   type TestServer,
@@ -418,10 +419,6 @@ Deno.test("HTTPS at start: a certificate expiring within 7 days starts, with a w
   assert.match(server.stderr(), /^Warning: the certificate in .*cert\.pem expires in [34] days/m);
 });
 
-function redirectPort(server: TestServer): number {
-  return Number(/http:\/\/[^ ]*:(\d+)\/ redirects to HTTPS/.exec(server.stdout())![1]);
-}
-
 async function plain(port: number, raw: string) {
   using conn = await Deno.connect({ hostname: "127.0.0.1", port });
   await writeAll(conn, bytes(raw));
@@ -437,7 +434,7 @@ Deno.test("--https-redirect-port answers 308 to the same target over HTTPS, afte
     logDir,
     args: [...tlsArgs(certs), "--quiet", "--https-redirect-port", "0"],
   });
-  const port = redirectPort(server);
+  const port = await redirectPortOf(server);
   assert.notEqual(port, server.port);
   const [moved] = await plain(
     port,
@@ -508,7 +505,7 @@ Deno.test("--hsts: Strict-Transport-Security on HTTPS responses for domain names
     }
   }
   const [redirected] = await plain(
-    redirectPort(server),
+    await redirectPortOf(server),
     "GET / HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n",
   );
   assert.equal(redirected.status, 308);

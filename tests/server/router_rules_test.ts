@@ -14,6 +14,7 @@ import {
   get,
   launcher,
   makeTree,
+  redirectPortOf,
   request,
   splitResponses,
   startServer,
@@ -158,7 +159,7 @@ Deno.test("-H also edits the plain port's 308 to HTTPS (--https-redirect-port)",
       ...["--quiet", "-H", "X-Test: yes"],
     ],
   });
-  const port = Number(/http:\/\/[^ ]*:(\d+)\/ redirects to HTTPS/.exec(server.stdout())![1]);
+  const port = await redirectPortOf(server);
   const moved = await request(port, get("/t.txt"));
   assert.equal(moved.status, 308);
   assert.equal(moved.headers.get("x-test"), "yes");
