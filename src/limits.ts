@@ -273,6 +273,12 @@ export const LOG_FLUSH_INTERVAL_MS = 200;
  */
 export const LOG_FLUSH_THRESHOLD_BYTES = 32 * 1024;
 
+/**
+ * Log bytes the writer gathers before it appends them to the files (or LOG_FLUSH_INTERVAL_MS):
+ * every append opens the files by name, so a busy server's logs take a few appends a second.
+ */
+export const LOG_WRITE_THRESHOLD_BYTES = 256 * 1024;
+
 /** Pending log bytes kept while the log dir is unwritable → older batches are dropped. */
 export const MAX_PENDING_LOG_BYTES = 8 * 1024 * 1024;
 

@@ -83,6 +83,28 @@ export class AppendQueue {
     this.#offset = 0;
   }
 
+  /**
+   * Joins the chunks after the first into it while they fit in `max` bytes, so many small
+   * batches go to the file in one write; only between records (none of the first is written).
+   *
+   * @param max The most bytes the first chunk may hold after joining.
+   */
+  joinFirst(max: number): void {
+    if (this.#offset !== 0 || this.#chunks.length < 2) return;
+    let count = 1;
+    let total = this.#chunks[0].length;
+    while (count < this.#chunks.length && total + this.#chunks[count].length <= max) {
+      total += this.#chunks[count++].length;
+    }
+    if (count === 1) return;
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of this.#chunks.splice(0, count, joined)) {
+      joined.set(chunk, at);
+      at += chunk.length;
+    }
+  }
+
   /** Bytes of the first chunk not yet written (0 when nothing waits). */
   get firstLength(): number {
     return this.#chunks.length === 0 ? 0 : this.#chunks[0].length - this.#offset;

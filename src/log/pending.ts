@@ -83,7 +83,7 @@ export class PendingLogs {
   readonly #forwardedColumn: boolean;
   readonly #accessToConsole: boolean;
   readonly #offsetOf: (ms: number) => number;
-  readonly #due: () => void;
+  readonly #due: (full: boolean) => void;
   #responses = "";
   #sockets = "";
   #accessText = "";
@@ -105,9 +105,10 @@ export class PendingLogs {
 
   /**
    * @param options Console lines and access log.
-   * @param due Called when the text should be written.
+   * @param due Called when the text should be taken: `full` past the threshold (more may follow
+   *   at once), else by the clock.
    */
-  constructor(options: LogTextOptions, due: () => void) {
+  constructor(options: LogTextOptions, due: (full: boolean) => void) {
     this.#console = options.console;
     this.#access = options.access;
     this.#accessToConsole = options.accessToConsole;
@@ -240,7 +241,7 @@ export class PendingLogs {
   retryLater(delayMs: number): void {
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
-      this.#due();
+      this.#due(false);
     }, delayMs);
   }
 
@@ -256,11 +257,11 @@ export class PendingLogs {
 
   #schedule(): void {
     if (this.#size() >= LOG_FLUSH_THRESHOLD_BYTES) {
-      this.#due();
+      this.#due(true);
     } else {
       this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
-        this.#due();
+        this.#due(false);
       }, LOG_FLUSH_INTERVAL_MS);
     }
   }

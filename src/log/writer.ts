@@ -11,6 +11,7 @@ import {
   DEFAULT_LOG_KEEP,
   LOG_FLUSH_INTERVAL_MS,
   LOG_RETRY_INTERVALS,
+  LOG_WRITE_THRESHOLD_BYTES,
   MAX_PENDING_LOG_BYTES,
 } from "../limits.ts";
 import { type AppendFile, AppendQueue, csvRowStart, responseEntryStart } from "./append_queue.ts";
@@ -81,6 +82,8 @@ export class LogWriter implements LogSink {
   #closed = false;
   /** Unwritten chunks dropped (oldest unstarted first) while the log dir stayed unwritable. */
   #lostBatches = 0;
+  /** A write of the bytes gathered so far, due after {@linkcode LOG_FLUSH_INTERVAL_MS}. */
+  #writeTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * @param dir The log dir; it must exist.
@@ -96,7 +99,7 @@ export class LogWriter implements LogSink {
     this.#keep = options.keep ?? DEFAULT_LOG_KEEP;
     const text = options.text ??
       { console: this.#console !== null, access: null, accessToConsole: false };
-    this.#pending = new PendingLogs(text, () => void this.flush());
+    this.#pending = new PendingLogs(text, (full) => full ? this.#gather() : void this.flush());
     this.#responses = {
       path: `${dir}/${RESPONSES_FILE}`,
       queue: new AppendQueue(responseEntryStart),
@@ -153,11 +156,34 @@ export class LogWriter implements LogSink {
     this.#responses.queue.push(batch.responses);
     this.#sockets.queue.push(batch.sockets);
     this.#access?.queue.push(batch.access);
-    void this.flush();
+    this.#writeSoon();
+  }
+
+  /** Encodes this isolate's pending text into the queues, to be written with the rest. */
+  #gather(): void {
+    this.#takePending();
+    this.#writeSoon();
+  }
+
+  /**
+   * Writes now once {@linkcode LOG_WRITE_THRESHOLD_BYTES} wait, else within
+   * {@linkcode LOG_FLUSH_INTERVAL_MS}: batches arrive every 32 KiB or so, appends stay few.
+   */
+  #writeSoon(): void {
+    if (this.#pendingBytes() >= LOG_WRITE_THRESHOLD_BYTES) {
+      void this.flush();
+    } else {
+      this.#writeTimer ??= setTimeout(() => {
+        this.#writeTimer = undefined;
+        void this.flush();
+      }, LOG_FLUSH_INTERVAL_MS);
+    }
   }
 
   /** Writes everything recorded so far; resolves when it is on disk (or has failed and warned). */
   flush(): Promise<void> {
+    clearTimeout(this.#writeTimer);
+    this.#writeTimer = undefined;
     if (this.#queued) return this.#flushing;
     this.#queued = true;
     this.#flushing = this.#flushing.then(() => {
@@ -187,7 +213,8 @@ export class LogWriter implements LogSink {
     this.#console?.add(lines);
   }
 
-  async #writeBatch(): Promise<void> {
+  /** Moves this isolate's pending text into the queues as bytes, and its console lines out. */
+  #takePending(): void {
     const taken = this.#pending.take();
     if (taken !== null && taken.lines.length > 0) this.#writeConsole(taken.lines);
     const dropped = this.#pending.takeDropped();
@@ -197,6 +224,10 @@ export class LogWriter implements LogSink {
       this.#sockets.queue.push(encoder.encode(taken.sockets));
       if (taken.access.length > 0) this.#access?.queue.push(encoder.encode(taken.access));
     }
+  }
+
+  async #writeBatch(): Promise<void> {
+    this.#takePending();
     if (this.#pendingBytes() === 0) return;
     try {
       for (const target of this.#targets) {
@@ -244,6 +275,7 @@ export class LogWriter implements LogSink {
       let size = opened.isNew ? 0 : (await opened.file.stat?.())?.size ?? null;
       if (opened.isNew || size === 0) size = this.#begin(target);
       while (queue.pending > 0) {
+        queue.joinFirst(LOG_WRITE_THRESHOLD_BYTES);
         if (this.#maxSize !== null && size !== null && queue.atRecordStart) {
           const room = this.#maxSize - size;
           if (
