@@ -16,7 +16,6 @@ import {
   redirectPortOf,
   splitResponses,
   startServer,
-  type TestServer,
   writeAll,
 } from "../helpers.ts";
 import { makeCertificates, type TestCertificates } from "../fixtures/certificates.ts";
