@@ -290,8 +290,9 @@ export async function makeTree(files: Record<string, string | Uint8Array>): Prom
 export async function eventually(
   check: () => Promise<boolean> | boolean,
   what: string,
+  attempts = 500,
 ): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < attempts; i++) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 20));
   }
