@@ -279,8 +279,23 @@ export const LOG_FLUSH_THRESHOLD_BYTES = 32 * 1024;
  */
 export const LOG_WRITE_THRESHOLD_BYTES = 256 * 1024;
 
-/** Pending log bytes kept while the log dir is unwritable → older batches are dropped. */
+/** Pending log bytes kept while the log dir is unwritable or hung → later batches are dropped. */
 export const MAX_PENDING_LOG_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Log bytes waiting for a working but slower disk that pause reading new requests until the
+ * writer catches up (nginx blocks on its log writes): entries are neither dropped nor piled up.
+ */
+export const LOG_BACKLOG_PAUSE_BYTES = MAX_PENDING_LOG_BYTES / 2;
+
+/** Log bytes waiting below which paused connections go on: about four appends' worth. */
+export const LOG_BACKLOG_RESUME_BYTES = 1024 * 1024;
+
+/**
+ * Milliseconds a paused server waits for its log writes to make any progress before it calls
+ * the disk hung: then it serves on, and drops entries past MAX_PENDING_LOG_BYTES.
+ */
+export const LOG_STALL_MS = 3000;
 
 /** Flush intervals to wait before retrying a log dir that failed (a full or missing disk). */
 export const LOG_RETRY_INTERVALS = 10;

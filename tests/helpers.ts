@@ -314,3 +314,15 @@ export async function redirectPortOf(server: TestServer): Promise<number> {
   await eventually(() => line.test(server.stdout()), "the banner's redirect line");
   return Number(line.exec(server.stdout())![1]);
 }
+
+/**
+ * The server's own count of responses, from its last line ("sockserve stopped after N responses.").
+ *
+ * @param stdout What the stopped server printed.
+ * @returns N.
+ */
+export function stoppedCount(stdout: string): number {
+  const match = /^sockserve stopped after (\d+) responses?\.$/m.exec(stdout);
+  if (match === null) throw new Error(`no "sockserve stopped after" line in:\n${stdout}`);
+  return Number(match[1]);
+}

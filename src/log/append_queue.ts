@@ -187,8 +187,11 @@ export function responseEntryStart(chunk: Uint8Array, offset: number): number {
 export interface AppendFile {
   /** Writes some of the bytes; returns how many. */
   write(bytes: Uint8Array): Promise<number>;
-  /** The file's size now (size rotation, and an empty file made by logrotate `create`). */
-  stat?(): Promise<{ readonly size: number }>;
+  /**
+   * The file's size now (size rotation, and an empty file made by logrotate `create`); null when
+   * it has none (a pipe, a terminal), which is never rotated and gets no CSV column row.
+   */
+  stat?(): Promise<{ readonly size: number } | null>;
   /** Closes it. */
   close(): void;
 }

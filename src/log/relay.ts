@@ -19,6 +19,9 @@ const encoder = new TextEncoder();
 export class LogRelay implements LogSink {
   readonly #send: (batch: LogBatch, transfer: ArrayBuffer[]) => void;
   readonly #pending: PendingLogs;
+  /** Settles when the writer has caught up; null while it keeps up. */
+  #behind: Promise<void> | null = null;
+  #caughtUp: (() => void) | null = null;
 
   /**
    * @param send Posts a batch to the writer, transferring the listed buffers.
@@ -59,7 +62,28 @@ export class LogRelay implements LogSink {
     return Promise.resolve();
   }
 
+  ready(): Promise<void> | null {
+    return this.#behind;
+  }
+
+  /**
+   * Takes the writer's word on its backlog: behind, this worker's connections leave their next
+   * request unread until it says it has caught up.
+   *
+   * @param behind Whether the writer is behind.
+   */
+  writerBehind(behind: boolean): void {
+    if (behind) {
+      this.#behind ??= new Promise((resolve) => this.#caughtUp = resolve);
+    } else {
+      this.#caughtUp?.();
+      this.#behind = this.#caughtUp = null;
+    }
+  }
+
   async close(): Promise<void> {
+    // Nothing waits for a stopping worker's logs to drain.
+    this.writerBehind(false);
     await this.#pending.settled();
     return await this.flush();
   }

@@ -17,6 +17,11 @@ export interface LogSink {
   flush(): Promise<void>;
   /** Flushes and stops; later records are still accepted and need another flush. */
   close(): Promise<void>;
+  /**
+   * Null when entries can be recorded now (the usual answer, checked before every request); a
+   * promise while the log files are behind a working disk, settled when they have caught up.
+   */
+  ready(): Promise<void> | null;
 }
 
 /**

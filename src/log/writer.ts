@@ -9,8 +9,11 @@
 
 import {
   DEFAULT_LOG_KEEP,
+  LOG_BACKLOG_PAUSE_BYTES,
+  LOG_BACKLOG_RESUME_BYTES,
   LOG_FLUSH_INTERVAL_MS,
   LOG_RETRY_INTERVALS,
+  LOG_STALL_MS,
   LOG_WRITE_THRESHOLD_BYTES,
   MAX_PENDING_LOG_BYTES,
 } from "../limits.ts";
@@ -39,7 +42,9 @@ export interface LogWriterOptions {
   /** Opens one file for appending (tests inject failing disks). @default openAppend */
   readonly open?: (path: string) => Promise<OpenedLog>;
   /** Renames FILE → FILE.1 … FILE.keep. @default rotateFiles */
-  readonly rotate?: (path: string, keep: number) => Promise<void>;
+  readonly rotate?: typeof rotateFiles;
+  /** How long waiting connections give a disk that makes no progress. @default LOG_STALL_MS */
+  readonly stallMs?: number;
 }
 
 /** One log file the writer appends to. */
@@ -49,6 +54,10 @@ interface LogTarget {
   readonly queue: AppendQueue;
   /** What a new file starts with (the CSV column row), or null. */
   readonly header: Uint8Array | null;
+  /** The highest FILE.N known to exist after the last rotation; `keep` until one (unknown). */
+  rotated: number;
+  /** This writer has begun the file as a stream (a pipe: no size, so a column row per run). */
+  streaming: boolean;
 }
 
 /**
@@ -59,6 +68,13 @@ interface LogTarget {
  * a file renamed away (logrotate, or {@linkcode LogWriter.flush} after SIGUSR1) gets no more
  * than the batch being written when it was renamed, and the next batch starts a new file; with
  * a size cap the writer rotates files itself, between records.
+ *
+ * A disk slower than the traffic holds the traffic back, as nginx's blocking writes do: past
+ * {@linkcode LOG_BACKLOG_PAUSE_BYTES} waiting, {@linkcode LogWriter.ready} tells connections to
+ * leave their next request unread until the backlog is down to
+ * {@linkcode LOG_BACKLOG_RESUME_BYTES}. Only a disk that fails, or makes no progress for
+ * {@linkcode LOG_STALL_MS}, costs entries: serving goes on and, past
+ * {@linkcode MAX_PENDING_LOG_BYTES}, whole batches are dropped and counted.
  */
 export class LogWriter implements LogSink {
   readonly #dir: string;
@@ -66,9 +82,10 @@ export class LogWriter implements LogSink {
   readonly #warn: (message: string) => void;
   readonly #pending: PendingLogs;
   readonly #open: (path: string) => Promise<OpenedLog>;
-  readonly #rotate: (path: string, keep: number) => Promise<void>;
+  readonly #rotate: typeof rotateFiles;
   readonly #maxSize: number | null;
   readonly #keep: number;
+  readonly #stallMs: number;
   readonly #responses: LogTarget;
   readonly #sockets: LogTarget;
   /** The access log file, when there is one. */
@@ -79,7 +96,21 @@ export class LogWriter implements LogSink {
   /** A flush is queued and has not started: more records join it instead of queueing another. */
   #queued = false;
   #failing = false;
+  /** No write made progress for LOG_STALL_MS while connections waited: serve on, drop past the bound. */
+  #stalled = false;
   #closed = false;
+  /** Settles when the backlog is down again; null while the writer keeps up. */
+  #behind: Promise<void> | null = null;
+  #caughtUp: (() => void) | null = null;
+  /** Calls off the wait when no write progresses for LOG_STALL_MS. */
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Times connections were told to wait, and the milliseconds of the waits that ended. */
+  #waits = 0;
+  #waitedMs = 0;
+  /** When the current wait began (performance.now()). */
+  #behindSince = 0;
+  /** Told when the writer falls behind and catches up (the workers whose batches it writes). */
+  #backlogListener: ((behind: boolean) => void) | null = null;
   /** Unwritten chunks dropped (oldest unstarted first) while the log dir stayed unwritable. */
   #lostBatches = 0;
   /** A write of the bytes gathered so far, due after {@linkcode LOG_FLUSH_INTERVAL_MS}. */
@@ -97,6 +128,7 @@ export class LogWriter implements LogSink {
     this.#rotate = options.rotate ?? rotateFiles;
     this.#maxSize = options.maxSize ?? null;
     this.#keep = options.keep ?? DEFAULT_LOG_KEEP;
+    this.#stallMs = options.stallMs ?? LOG_STALL_MS;
     const text = options.text ??
       { console: this.#console !== null, access: null, accessToConsole: false };
     this.#pending = new PendingLogs(text, (full) => full ? this.#gather() : void this.flush());
@@ -104,16 +136,24 @@ export class LogWriter implements LogSink {
       path: `${dir}/${RESPONSES_FILE}`,
       queue: new AppendQueue(responseEntryStart),
       header: null,
+      rotated: this.#keep,
+      streaming: false,
     };
     this.#sockets = {
       path: `${dir}/${SOCKETS_FILE}`,
       queue: new AppendQueue(csvRowStart),
       header: encoder.encode(formatCsvRows([], true, text.forwardedColumn ?? false)),
+      rotated: this.#keep,
+      streaming: false,
     };
     const accessFile = options.accessFile ?? null;
-    this.#access = accessFile === null || text.access === null
-      ? null
-      : { path: accessFile, queue: new AppendQueue(csvRowStart), header: null };
+    this.#access = accessFile === null || text.access === null ? null : {
+      path: accessFile,
+      queue: new AppendQueue(csvRowStart),
+      header: null,
+      rotated: this.#keep,
+      streaming: false,
+    };
     this.#targets = [this.#responses, this.#sockets, ...(this.#access ? [this.#access] : [])];
   }
 
@@ -134,6 +174,12 @@ export class LogWriter implements LogSink {
     return bytes;
   }
 
+  /** Times connections waited for the disk, and the seconds they waited (for `--metrics`). */
+  get waits(): { readonly count: number; readonly seconds: number } {
+    const ongoing = this.#behind === null ? 0 : performance.now() - this.#behindSince;
+    return { count: this.#waits, seconds: (this.#waitedMs + ongoing) / 1000 };
+  }
+
   /** Console lines dropped since the writer was made (for `--metrics`). */
   get droppedConsoleLines(): number {
     return this.#console?.droppedTotal ?? 0;
@@ -148,8 +194,8 @@ export class LogWriter implements LogSink {
   append(batch: LogBatch): void {
     this.#responseCount += batch.count;
     if (batch.lines.length > 0) this.#writeConsole(batch.lines);
-    // Past the bound the disk is not keeping up: drop whole batches and say so later.
-    if (this.#pendingBytes() > MAX_PENDING_LOG_BYTES) {
+    // A failed or hung disk must not take memory without limit: drop whole batches, say so later.
+    if ((this.#failing || this.#stalled) && this.#pendingBytes() > MAX_PENDING_LOG_BYTES) {
       this.#lostBatches++;
       return;
     }
@@ -157,6 +203,20 @@ export class LogWriter implements LogSink {
     this.#sockets.queue.push(batch.sockets);
     this.#access?.queue.push(batch.access);
     this.#writeSoon();
+  }
+
+  ready(): Promise<void> | null {
+    return this.#behind;
+  }
+
+  /**
+   * Tells `listener` each time the writer falls behind (true) and catches up (false), for
+   * connections in other isolates, which cannot ask {@linkcode LogWriter.ready}.
+   *
+   * @param listener Called with the new state.
+   */
+  onBacklog(listener: (behind: boolean) => void): void {
+    this.#backlogListener = listener;
   }
 
   /** Encodes this isolate's pending text into the queues, to be written with the rest. */
@@ -168,9 +228,17 @@ export class LogWriter implements LogSink {
   /**
    * Writes now once {@linkcode LOG_WRITE_THRESHOLD_BYTES} wait, else within
    * {@linkcode LOG_FLUSH_INTERVAL_MS}: batches arrive every 32 KiB or so, appends stay few.
+   * Past {@linkcode LOG_BACKLOG_PAUSE_BYTES}, connections wait for the disk.
    */
   #writeSoon(): void {
-    if (this.#pendingBytes() >= LOG_WRITE_THRESHOLD_BYTES) {
+    const pending = this.#pendingBytes();
+    if (
+      pending >= LOG_BACKLOG_PAUSE_BYTES && this.#behind === null && !this.#failing &&
+      !this.#stalled && !this.#closed
+    ) {
+      this.#fallBehind();
+    }
+    if (pending >= LOG_WRITE_THRESHOLD_BYTES) {
       void this.flush();
     } else {
       this.#writeTimer ??= setTimeout(() => {
@@ -196,10 +264,53 @@ export class LogWriter implements LogSink {
   /** Flushes everything and stops retrying; later records are still written by `flush()`. */
   async close(): Promise<void> {
     this.#closed = true;
+    // Nothing is served any more: nobody should wait for the disk.
+    this.#catchUp();
     await this.#pending.settled();
     await this.flush();
     // A console nobody reads must not hold the exit hostage: wait for it, but not forever.
     await this.#console?.drain();
+  }
+
+  /** Connections start waiting for the disk; a disk that makes no progress calls it off. */
+  #fallBehind(): void {
+    this.#behind = new Promise((resolve) => this.#caughtUp = resolve);
+    this.#waits++;
+    this.#behindSince = performance.now();
+    this.#stallTimer = setTimeout(() => this.#stall(), this.#stallMs);
+    this.#backlogListener?.(true);
+  }
+
+  /** A write or a rotation finished: the wait goes on (with a new stall clock) or ends. */
+  #progress(): void {
+    if (this.#behind === null) return;
+    if (this.#pendingBytes() <= LOG_BACKLOG_RESUME_BYTES) {
+      this.#catchUp();
+    } else {
+      clearTimeout(this.#stallTimer);
+      this.#stallTimer = setTimeout(() => this.#stall(), this.#stallMs);
+    }
+  }
+
+  /** Connections go on (the backlog is down, the disk failed or hangs, or the server stops). */
+  #catchUp(): void {
+    if (this.#behind === null) return;
+    clearTimeout(this.#stallTimer);
+    this.#waitedMs += performance.now() - this.#behindSince;
+    this.#caughtUp?.();
+    this.#behind = this.#caughtUp = null;
+    this.#backlogListener?.(false);
+  }
+
+  /** No write progressed for LOG_STALL_MS: a hung disk must not stop the serving. */
+  #stall(): void {
+    this.#stalled = true;
+    this.#warn(
+      `Log writes in "${this.#dir}" made no progress for ${this.#stallMs / 1000} s. Serving ` +
+        `continues; entries are kept in memory (up to ${MAX_PENDING_LOG_BYTES} bytes) until ` +
+        `the disk catches up.`,
+    );
+    this.#catchUp();
   }
 
   /** Bytes waiting for any file. */
@@ -233,7 +344,12 @@ export class LogWriter implements LogSink {
       for (const target of this.#targets) {
         if (target.queue.pending > 0) await this.#drain(target);
       }
-      if (!this.#failing && this.#lostBatches > 0) {
+      if (this.#stalled && !this.#failing) {
+        const lost = this.#lostBatches > 0
+          ? ` ${this.#lostBatches} batches of entries were dropped to bound memory meanwhile.`
+          : "";
+        this.#warn(`Log writes in "${this.#dir}" caught up; logging resumed.${lost}`);
+      } else if (!this.#failing && this.#lostBatches > 0) {
         // The disk worked but could not keep up (a burst bigger than the memory bound): say so.
         this.#warn(
           `Dropped ${this.#lostBatches} batches of log entries: the log files could not keep up.`,
@@ -245,7 +361,7 @@ export class LogWriter implements LogSink {
           : "";
         this.#warn(`Log dir "${this.#dir}" is writable again; logging resumed.${lost}`);
       }
-      this.#failing = false;
+      this.#failing = this.#stalled = false;
       this.#lostBatches = 0;
     } catch (error) {
       if (!this.#failing) {
@@ -255,6 +371,8 @@ export class LogWriter implements LogSink {
         );
       }
       this.#failing = true;
+      // Serving goes on without the disk (entries wait in memory, up to the bound).
+      this.#catchUp();
       // Past the bound, whole batches not yet begun are dropped, never a partly written one.
       const share = MAX_PENDING_LOG_BYTES / this.#targets.length;
       for (const target of this.#targets) this.#lostBatches += target.queue.bound(share);
@@ -272,8 +390,14 @@ export class LogWriter implements LogSink {
     let opened = await this.#open(target.path);
     try {
       // An empty file is new too: logrotate's `create` makes one before sockserve reopens.
-      let size = opened.isNew ? 0 : (await opened.file.stat?.())?.size ?? null;
+      const stat = opened.isNew ? undefined : await opened.file.stat?.();
+      let size = opened.isNew ? 0 : stat?.size ?? null;
       if (opened.isNew || size === 0) size = this.#begin(target);
+      else if (stat === null && !target.streaming) {
+        // A pipe (or /dev/stdout) has no size: its reader gets the column row once per run.
+        target.streaming = true;
+        this.#begin(target);
+      }
       while (queue.pending > 0) {
         queue.joinFirst(LOG_WRITE_THRESHOLD_BYTES);
         if (this.#maxSize !== null && size !== null && queue.atRecordStart) {
@@ -283,15 +407,17 @@ export class LogWriter implements LogSink {
           ) {
             // Not one more record fits: the file ends here, between records.
             opened.file.close();
-            await this.#rotate(target.path, this.#keep);
+            target.rotated = await this.#rotate(target.path, this.#keep, target.rotated);
             opened = await this.#open(target.path);
             size = this.#begin(target);
+            this.#progress();
             continue;
           }
         }
         const length = queue.firstLength;
         await queue.drainFirst(opened.file);
         if (size !== null) size += length;
+        this.#progress();
       }
     } finally {
       opened.file.close();
@@ -337,29 +463,44 @@ export async function openAppend(path: string): Promise<OpenedLog> {
 /**
  * An append-only file whose size is read by seeking to its end: `FsFile.stat()` needs read
  * permission on the path in Deno 2.9, and sockserve run with `--allow-write=LOGDIR` alone has
- * none (appends still go to the end whatever the position).
+ * none (appends still go to the end whatever the position). A log that is a pipe or a terminal
+ * (`ln -s /dev/stdout HTTPResponses.txt`, as containers do) cannot seek: it has no size.
  */
 function sized(file: Deno.FsFile): AppendFile {
   return {
     write: (bytes) => file.write(bytes),
-    stat: async () => ({ size: await file.seek(0, Deno.SeekMode.End) }),
+    stat: async () => {
+      try {
+        return { size: await file.seek(0, Deno.SeekMode.End) };
+      } catch {
+        return null;
+      }
+    },
     close: () => file.close(),
   };
 }
 
 /**
  * Rotates a log file by name: FILE.(keep-1) → FILE.keep, …, FILE → FILE.1 (the oldest beyond
- * `keep` is replaced, so `keep` rotated files remain). Missing files are skipped.
+ * `keep` is replaced, so `keep` rotated files remain). Missing files are skipped. A writer that
+ * rotates often passes back what the last rotation returned, so each rotation renames the files
+ * there are, not `keep` names (a thousand with `--log-keep 1000`); a FILE.N made by someone else
+ * beyond them meanwhile is not moved, only replaced when the rotated files reach it.
  *
  * @param path The file.
  * @param keep Rotated files kept, at least 1.
+ * @param highest No FILE.N above this exists. @default keep (unknown: try every name)
+ * @returns The highest FILE.N a file was moved to (0 when none was): the next `highest`.
  */
-export async function rotateFiles(path: string, keep: number): Promise<void> {
-  for (let i = keep - 1; i >= 0; i--) {
+export async function rotateFiles(path: string, keep: number, highest = keep): Promise<number> {
+  let moved = 0;
+  for (let i = Math.min(highest, keep - 1); i >= 0; i--) {
     try {
       await Deno.rename(i === 0 ? path : `${path}.${i}`, `${path}.${i + 1}`);
+      moved = Math.max(moved, i + 1);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
   }
+  return moved;
 }

@@ -152,6 +152,8 @@ export class Connection implements Sink {
   readonly #proxied: boolean;
   /** The request head read and not yet taken by {@linkcode Connection.#exchange}. */
   #head: RequestHead | null = null;
+  /** Ends a wait for the logs when the connection closes; null when not waiting. */
+  #stopWaiting: (() => void) | null = null;
 
   /**
    * @param conn The accepted socket.
@@ -196,6 +198,10 @@ export class Connection implements Sink {
           this.#beforeRequest();
           if (this.#stopping || !this.#received(await this.#conn.read(this.#buf))) break;
         }
+        // The log files are behind a slow disk: the request waits unanswered until they catch
+        // up, so entries are neither dropped nor piled up in memory (nginx blocks likewise).
+        const behind = this.#logs.ready();
+        if (behind !== null && !(await this.#waitFor(behind))) break;
         // The head goes through a field, never a local: a suspended async function keeps its
         // locals, and one here would pin every idle connection's last request while it waits.
         this.#head = await this.#readHead();
@@ -236,7 +242,10 @@ export class Connection implements Sink {
   /** Asks the connection to finish its current response and close; an idle one closes now. */
   stop(): void {
     this.#stopping = true;
-    if (this.#state === "idle" || this.#state === "waiting") this.close();
+    // Between requests (idle, or waiting for the logs), there is nothing to finish.
+    if (this.#state === "idle" || this.#state === "waiting" || this.#stopWaiting !== null) {
+      this.close();
+    }
   }
 
   /** Whether a deadline closed the connection (the client may still be holding it open). */
@@ -261,11 +270,26 @@ export class Connection implements Sink {
   close(): void {
     if (this.#state === "closed") return;
     this.#enter("closed");
+    this.#stopWaiting?.();
     try {
       this.#conn.close();
     } catch {
       // Already closed by the peer or the runtime.
     }
+  }
+
+  /**
+   * Waits for the logs to catch up, or for the connection to close (a stop, a deadline).
+   *
+   * @returns Whether the connection is still open.
+   */
+  async #waitFor(behind: Promise<void>): Promise<boolean> {
+    await new Promise<void>((resolve) => {
+      this.#stopWaiting = resolve;
+      void behind.then(resolve);
+    });
+    this.#stopWaiting = null;
+    return this.#state !== "closed";
   }
 
   /** Readies an empty buffer and the idle deadline for the next request's first bytes. */

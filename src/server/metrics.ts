@@ -47,6 +47,10 @@ export interface MetricsSnapshot {
   readonly cacheBytes: number;
   /** Log bytes waiting for the disk now. */
   readonly logQueueBytes: number;
+  /** Times requests were held back because the log files were behind the disk. */
+  readonly logWaits: number;
+  /** Seconds requests were held back for the log files, all waits together. */
+  readonly logWaitSeconds: number;
   /** Console lines dropped because the console was not being read. */
   readonly consoleDroppedLines: number;
   /** TLS handshakes completed and failed; null without HTTPS. */
@@ -64,6 +68,8 @@ export const EMPTY_SNAPSHOT: MetricsSnapshot = {
   cacheMisses: 0,
   cacheBytes: 0,
   logQueueBytes: 0,
+  logWaits: 0,
+  logWaitSeconds: 0,
   consoleDroppedLines: 0,
   tls: null,
 };
@@ -102,6 +108,8 @@ export function mergeSnapshots(...snapshots: readonly MetricsSnapshot[]): Metric
     cacheMisses: sum((s) => s.cacheMisses),
     cacheBytes: sum((s) => s.cacheBytes),
     logQueueBytes: sum((s) => s.logQueueBytes),
+    logWaits: sum((s) => s.logWaits),
+    logWaitSeconds: sum((s) => s.logWaitSeconds),
     consoleDroppedLines: sum((s) => s.consoleDroppedLines),
     tls,
   };
@@ -174,6 +182,16 @@ export function formatMetrics(s: MetricsSnapshot): string {
       "sockserve_log_queue_bytes",
       "Log bytes waiting to be written to the log dir.",
       s.logQueueBytes,
+    ),
+    counter(
+      "sockserve_log_waits_total",
+      "Times requests were held back because the log files were behind the disk.",
+      s.logWaits,
+    ),
+    counter(
+      "sockserve_log_wait_seconds_total",
+      "Seconds requests were held back for the log files, all waits together.",
+      s.logWaitSeconds,
     ),
     counter(
       "sockserve_console_dropped_lines_total",

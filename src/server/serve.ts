@@ -536,6 +536,8 @@ export function writerSnapshot(writer: LogWriter): MetricsSnapshot {
   return {
     ...EMPTY_SNAPSHOT,
     logQueueBytes: writer.queuedBytes,
+    logWaits: writer.waits.count,
+    logWaitSeconds: writer.waits.seconds,
     consoleDroppedLines: writer.droppedConsoleLines,
   };
 }

@@ -3,7 +3,7 @@
  * to the main isolate, which owns the one log writer, and — when supervised on Linux — asks the
  * main isolate to prove that each file it opened is inside the root.
  *
- * Messages in: `start` (options), `stop`, `located`, `listed`, `metrics-rest`, `metrics-own`.
+ * Messages in: `start` (options), `stop`, `logs-behind`, `located`, `listed`, `metrics-rest`, `metrics-own`.
  * Messages out: `listening`, `failed`, `logs`, `metrics-ask`, `metrics-own`, `stop-all` (a /STOP request), `stopped`, `locate`, `list`.
  *
  * @module
@@ -21,6 +21,8 @@ import type { FromWorker, ToWorker } from "./workers.ts";
 import type { MetricsSnapshot } from "./metrics.ts";
 
 let server: Server | null = null;
+/** This worker's side of the logs, made at `start`. */
+let relay: LogRelay | null = null;
 /** Scrapes waiting for the rest of the server's metrics, by id. */
 const metricsWaiting = new Map<number, (snapshot: MetricsSnapshot) => void>();
 let metricsAsked = 0;
@@ -87,7 +89,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     case "listed":
       return supervisor.answer(message.id, message.result);
     case "start": {
-      const logs = new LogRelay(
+      const logs = relay = new LogRelay(
         (batch, transfer) =>
           self.postMessage({ kind: "logs", batch } satisfies FromWorker, transfer),
         logTextOptions(message.options),
@@ -115,6 +117,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       }
       return;
     }
+    case "logs-behind":
+      return relay?.writerBehind(message.behind);
     case "tls":
       try {
         await server?.reloadTls(message.pair);

@@ -64,6 +64,8 @@ export type ToWorker =
     readonly confinement: Confinement | null;
   }
   | { readonly kind: "stop" }
+  /** The log writer fell behind the disk (connections wait), or caught up. */
+  | { readonly kind: "logs-behind"; readonly behind: boolean }
   /** The rest of the server's metrics (the main isolate's and every other worker's), as asked. */
   | { readonly kind: "metrics-rest"; readonly id: number; readonly snapshot: MetricsSnapshot }
   /** Asks for the worker's own metrics now. */
@@ -158,6 +160,10 @@ export async function serveWithWorkers(
   if (workers <= 1 && !supervised) return await serve(options);
   const writer = createLogWriter(options);
   const children: Worker[] = [];
+  // The workers' connections wait while the writer is behind the disk; they learn it by message.
+  writer.onBacklog((behind) => {
+    for (const child of children) postQuietly(child, { kind: "logs-behind", behind });
+  });
   /** Frees the sockets of TLS connections the workers abandoned (when this isolate can). */
   const reaper = options.tls ? new SocketReaper() : null;
   /** Who waits for each worker's answer to a certificate reload. */

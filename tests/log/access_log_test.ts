@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { CSV_COLUMNS, RESPONSES_FILE, SOCKETS_FILE } from "../../src/log/format.ts";
-import { exchange, makeTree, startServer } from "../helpers.ts";
+import { exchange, makeTree, startServer, stoppedCount } from "../helpers.ts";
 
 const decoder = new TextDecoder();
 
@@ -37,13 +37,6 @@ async function goaccessTotal(file: string): Promise<number> {
   }).output();
   assert.ok(out.success, decoder.decode(out.stderr));
   return JSON.parse(decoder.decode(out.stdout)).general.total_requests;
-}
-
-/** The server's own count from its last line. */
-function stoppedCount(stdout: string): number {
-  const match = /^sockserve stopped after (\d+) responses?\.$/m.exec(stdout);
-  assert.ok(match, stdout);
-  return Number(match[1]);
 }
 
 Deno.test("goaccess --log-format=COMBINED counts every request sent, hostile targets included", async () => {

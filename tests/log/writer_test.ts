@@ -12,7 +12,13 @@ import {
   RESPONSES_FILE,
   SOCKETS_FILE,
 } from "../../src/log/format.ts";
-import { LogWriter, type OpenedLog } from "../../src/log/writer.ts";
+import { LogWriter, type OpenedLog, rotateFiles } from "../../src/log/writer.ts";
+import type { LogBatch } from "../../src/log/sink.ts";
+import {
+  LOG_BACKLOG_PAUSE_BYTES,
+  LOG_BACKLOG_RESUME_BYTES,
+  MAX_PENDING_LOG_BYTES,
+} from "../../src/limits.ts";
 import { exchange, get, makeTree, startServer } from "../helpers.ts";
 
 const HEAD = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
@@ -174,6 +180,145 @@ Deno.test(
   },
 );
 
+/** A disk in memory whose writes wait until the test lets them finish (or fail). */
+class SlowDisk {
+  written = 0;
+  writes = 0;
+  /** Writes not finished yet, with what finishes them. */
+  readonly #held: { bytes: number; done: (error?: Error) => void }[] = [];
+  /** Writes finish as they come once true. */
+  fast = false;
+  /** Writes fail with this once the disk failed. */
+  error: Error | null = null;
+
+  opener(): (path: string) => Promise<OpenedLog> {
+    return () =>
+      Promise.resolve({
+        isNew: false,
+        file: {
+          write: (bytes) =>
+            new Promise<number>((resolve, reject) => {
+              const done = (error?: Error) => {
+                if (error) return reject(error);
+                this.written += bytes.length;
+                this.writes++;
+                resolve(bytes.length);
+              };
+              if (this.error !== null) done(this.error);
+              else if (this.fast) done();
+              else this.#held.push({ bytes: bytes.length, done });
+            }),
+          close: () => {},
+        },
+      });
+  }
+
+  /** Finishes every held write, and later ones at once; or fails them all, from now on. */
+  release(error?: Error): void {
+    this.fast = error === undefined;
+    this.error = error ?? null;
+    for (const write of this.#held.splice(0)) write.done(error);
+  }
+}
+
+/** A worker's batch of `bytes` bytes of HTTPResponses.txt text. */
+function batch(bytes: number): LogBatch {
+  return {
+    responses: new Uint8Array(bytes).fill(0x61),
+    sockets: new Uint8Array(),
+    access: new Uint8Array(),
+    lines: [],
+    count: 1,
+  };
+}
+
+const BATCH_BYTES = 32 * 1024;
+
+Deno.test("LogWriter holds connections back while a slow disk is LOG_BACKLOG_PAUSE_BYTES behind, and drops nothing", async () => {
+  const disk = new SlowDisk();
+  const writer = new LogWriter("/logs", { open: disk.opener(), warn: () => {} });
+  const told: boolean[] = [];
+  writer.onBacklog((behind) => told.push(behind));
+  let sent = 0;
+  while (sent + BATCH_BYTES < LOG_BACKLOG_PAUSE_BYTES) {
+    writer.append(batch(BATCH_BYTES));
+    sent += BATCH_BYTES;
+  }
+  assert.equal(writer.ready(), null, "below the pause mark, connections go on");
+  writer.append(batch(BATCH_BYTES));
+  sent += BATCH_BYTES;
+  const behind = writer.ready();
+  assert.notEqual(behind, null, "at the pause mark, connections wait");
+  assert.deepEqual(told, [true]);
+  // What the workers send before they hear of it is kept too, even past the memory bound.
+  while (sent <= MAX_PENDING_LOG_BYTES + BATCH_BYTES) {
+    writer.append(batch(BATCH_BYTES));
+    sent += BATCH_BYTES;
+  }
+  disk.release();
+  await behind;
+  assert.deepEqual(told, [true, false]);
+  assert.ok(writer.queuedBytes <= LOG_BACKLOG_RESUME_BYTES, `${writer.queuedBytes} still queued`);
+  await writer.close();
+  assert.equal(disk.written, sent, "every byte reached the disk");
+  assert.equal(writer.responseCount, sent / BATCH_BYTES);
+});
+
+Deno.test("LogWriter lets connections go when a waited-for disk makes no progress, and drops only past the bound", async () => {
+  const disk = new SlowDisk();
+  const warnings: string[] = [];
+  const writer = new LogWriter("/logs", {
+    open: disk.opener(),
+    warn: (m) => warnings.push(m),
+    stallMs: 50,
+  });
+  let sent = 0;
+  while (writer.ready() === null) {
+    writer.append(batch(BATCH_BYTES));
+    sent += BATCH_BYTES;
+  }
+  await writer.ready(); // settles at the stall, with nothing written
+  assert.equal(disk.written, 0);
+  assert.equal(writer.ready(), null, "a hung disk does not stop the serving");
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /made no progress for 0\.05 s\. Serving continues/);
+  const batches = (MAX_PENDING_LOG_BYTES * 2) / BATCH_BYTES;
+  for (let i = 0; i < batches; i++) writer.append(batch(BATCH_BYTES));
+  assert.equal(writer.ready(), null, "no second wait while the disk hangs");
+  assert.ok(writer.queuedBytes <= MAX_PENDING_LOG_BYTES + BATCH_BYTES, "memory stays bounded");
+  disk.release();
+  await writer.close();
+  const kept = disk.written - sent;
+  assert.ok(kept > 0 && kept < batches * BATCH_BYTES, `${kept} of the later bytes kept`);
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[1], /caught up; logging resumed\. \d+ batches of entries were dropped/);
+});
+
+Deno.test("LogWriter lets waiting connections go at once when the disk fails", async () => {
+  const disk = new SlowDisk();
+  const warnings: string[] = [];
+  const writer = new LogWriter("/logs", { open: disk.opener(), warn: (m) => warnings.push(m) });
+  while (writer.ready() === null) writer.append(batch(BATCH_BYTES));
+  const behind = writer.ready();
+  disk.release(new Error("No space left on device (os error 28)"));
+  await behind;
+  assert.equal(writer.ready(), null);
+  assert.match(warnings[0], /Cannot write logs .* Serving continues/);
+  disk.release();
+  await writer.close();
+});
+
+Deno.test("LogWriter lets waiting connections go when it closes", async () => {
+  const disk = new SlowDisk();
+  const writer = new LogWriter("/logs", { open: disk.opener(), warn: () => {} });
+  while (writer.ready() === null) writer.append(batch(BATCH_BYTES));
+  const behind = writer.ready();
+  const closed = writer.close();
+  await behind;
+  disk.release();
+  await closed;
+});
+
 /** A disk in memory that can fill up: writes stop part-way at the capacity, then fail. */
 class SmallDisk {
   readonly files = new Map<string, Uint8Array[]>();
@@ -314,6 +459,81 @@ Deno.test("LogWriter keeps --log-keep rotated files, the newest", async () => {
   ]);
   const last = (await Deno.readTextFile(`${dir}/${SOCKETS_FILE}`)).trimEnd().split("\n").at(-1)!;
   assert.equal(last.split(",")[5], "299");
+});
+
+Deno.test("rotateFiles moves the files there are up by one and returns the highest it filled, the next call's bound", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/log`;
+  const contents = async () => {
+    const found: Record<string, string> = {};
+    for await (const entry of Deno.readDir(dir)) {
+      found[entry.name] = await Deno.readTextFile(`${dir}/${entry.name}`);
+    }
+    return found;
+  };
+  await Deno.writeTextFile(path, "a");
+  await Deno.writeTextFile(`${path}.1`, "b");
+  await Deno.writeTextFile(`${path}.3`, "c"); // a gap at .2
+  assert.equal(await rotateFiles(path, 5), 4);
+  assert.deepEqual(await contents(), { "log.1": "a", "log.2": "b", "log.4": "c" });
+  await Deno.writeTextFile(path, "d");
+  assert.equal(await rotateFiles(path, 5, 4), 5);
+  assert.deepEqual(await contents(), { "log.1": "d", "log.2": "a", "log.3": "b", "log.5": "c" });
+  await Deno.writeTextFile(path, "e");
+  assert.equal(await rotateFiles(path, 5, 5), 4, "FILE.5 stays: FILE.4 was a gap");
+  assert.deepEqual(await contents(), {
+    "log.1": "e",
+    "log.2": "d",
+    "log.3": "a",
+    "log.4": "b",
+    "log.5": "c",
+  });
+  await Deno.writeTextFile(path, "f");
+  assert.equal(await rotateFiles(path, 5, 4), 5, "the oldest, FILE.5, is replaced");
+  assert.deepEqual(await contents(), {
+    "log.1": "f",
+    "log.2": "e",
+    "log.3": "d",
+    "log.4": "a",
+    "log.5": "b",
+  });
+  assert.equal(await rotateFiles(`${dir}/none`, 5), 0);
+});
+
+Deno.test("LogWriter gives a log without a size (a pipe, /dev/stdout) its CSV column row once per run, and never rotates it", async () => {
+  const written = new Map<string, string>();
+  const rotations: string[] = [];
+  const writer = new LogWriter("/logs", {
+    maxSize: 4096,
+    open: (path) =>
+      Promise.resolve({
+        isNew: false,
+        file: {
+          write: (bytes) => {
+            written.set(path, (written.get(path) ?? "") + new TextDecoder().decode(bytes));
+            return Promise.resolve(bytes.length);
+          },
+          stat: () => Promise.resolve(null),
+          close: () => {},
+        },
+      }),
+    rotate: (path) => {
+      rotations.push(path);
+      return Promise.resolve(0);
+    },
+  });
+  const records = Array.from({ length: 100 }, (_, i) => record({ connectionId: i + 1 }));
+  for (const [i, r] of records.entries()) {
+    writer.record(r);
+    if (i % 10 === 9) await writer.flush();
+  }
+  await writer.close();
+  assert.deepEqual(rotations, []);
+  assert.equal(written.get(`/logs/${SOCKETS_FILE}`), formatCsvRows(records, true));
+  assert.equal(
+    written.get(`/logs/${RESPONSES_FILE}`),
+    records.map((r) => formatResponseEntry(r)).join(""),
+  );
 });
 
 Deno.test("LogWriter starts a file renamed away anew, and gives an empty one (logrotate create) its CSV header", async () => {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { Connection, type ConnectionOptions, type Handler } from "../../src/server/connection.ts";
 import { SOCKETS_FILE } from "../../src/log/format.ts";
 import { LogWriter } from "../../src/log/writer.ts";
+import type { LogSink } from "../../src/log/sink.ts";
 import { bytesReply } from "../../src/server/responder.ts";
 import { errorReply } from "../../src/server/error_pages.ts";
 import { exchange, get, splitResponses } from "../helpers.ts";
@@ -123,16 +124,40 @@ class FakeConn {
   }
 }
 
+/** Logs in memory that count their records and are behind the disk when the test says so. */
+class FakeLogs implements LogSink {
+  records = 0;
+  #behind: Promise<void> | null = null;
+  #caughtUp: (() => void) | null = null;
+
+  record(): void {
+    this.records++;
+  }
+  line(): void {}
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  ready(): Promise<void> | null {
+    return this.#behind;
+  }
+  /** Falls behind (connections must wait) or catches up. */
+  behind(behind: boolean): void {
+    if (behind) this.#behind ??= new Promise((resolve) => this.#caughtUp = resolve);
+    else {
+      this.#caughtUp?.();
+      this.#behind = this.#caughtUp = null;
+    }
+  }
+}
+
 /** A connection on a fake socket with a clock the test moves by hand. */
 function fakeConnection(handler: Handler = () => bytesReply(200, new Uint8Array(), "text/plain")) {
   const conn = new FakeConn();
   let now = 0;
-  const logs = {
-    record() {},
-    line() {},
-    flush: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-  };
+  const logs = new FakeLogs();
   const connection = new Connection(
     conn as unknown as Deno.Conn,
     {
@@ -153,7 +178,7 @@ function fakeConnection(handler: Handler = () => bytesReply(200, new Uint8Array(
     for (let i = 0; i < 20; i++) await Promise.resolve();
     await new Promise((resolve) => setTimeout(resolve, 0));
   };
-  return { conn, connection, running, tick };
+  return { conn, connection, running, tick, logs };
 }
 
 Deno.test("Connection: a head not complete within the header timeout of accept gets 408 and a close", async () => {
@@ -217,6 +242,46 @@ Deno.test("Connection: a request body has one deadline for the whole body, howev
   assert.equal(conn.closed, true);
 });
 
+Deno.test("Connection: while the logs are behind, the next request stays unread until they catch up", async () => {
+  const { conn, running, tick, logs, connection } = fakeConnection();
+  conn.push("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  await tick(100);
+  assert.equal(logs.records, 1);
+  logs.behind(true);
+  conn.push("GET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n");
+  await tick(200);
+  assert.equal(logs.records, 1, "nothing more is answered (or logged) while the logs are behind");
+  assert.equal(conn.text().split("HTTP/1.1 200").length - 1, 1);
+  logs.behind(false);
+  await tick(300);
+  assert.equal(logs.records, 3, "both waiting requests are answered once they caught up");
+  connection.stop();
+  await running;
+});
+
+Deno.test("Connection: a stop ends a wait for the logs at once", async () => {
+  const { conn, running, tick, logs, connection } = fakeConnection();
+  conn.push("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  await tick(100);
+  logs.behind(true);
+  conn.push("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  await tick(200);
+  connection.stop();
+  await running;
+  assert.equal(conn.closed, true);
+  assert.equal(logs.records, 1);
+});
+
+Deno.test("Connection: a connection waiting for the logs still closes at its idle deadline", async () => {
+  const { conn, running, tick, logs } = fakeConnection();
+  conn.push("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  await tick(1000);
+  logs.behind(true);
+  await tick(6000);
+  await running;
+  assert.equal(conn.closed, true);
+});
+
 Deno.test("Connection bumps arrivals after each read, before answering the requests it brought", async () => {
   const conn = new FakeConn();
   const arrivals = { count: 0 };
@@ -225,12 +290,7 @@ Deno.test("Connection bumps arrivals after each read, before answering the reque
     seen.push(arrivals.count);
     return bytesReply(200, new Uint8Array(), "text/plain");
   };
-  const logs = {
-    record() {},
-    line() {},
-    flush: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-  };
+  const logs = new FakeLogs();
   const connection = new Connection(
     conn as unknown as Deno.Conn,
     {

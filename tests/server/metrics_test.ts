@@ -75,7 +75,13 @@ Deno.test("mergeSnapshots() sums counters, gauges, buckets and TLS counts", () =
   const merged = mergeSnapshots(
     a.snapshot({ openConnections: 1, cacheBytes: 100 }),
     b.snapshot({ openConnections: 2, cacheBytes: 50 }),
-    { ...EMPTY_SNAPSHOT, logQueueBytes: 7, consoleDroppedLines: 4 },
+    {
+      ...EMPTY_SNAPSHOT,
+      logQueueBytes: 7,
+      consoleDroppedLines: 4,
+      logWaits: 2,
+      logWaitSeconds: 1.5,
+    },
   );
   assert.deepEqual(merged.requests, { "2xx GET": 2, "3xx HEAD": 1 });
   assert.equal(merged.sentBytes, 35);
@@ -84,7 +90,10 @@ Deno.test("mergeSnapshots() sums counters, gauges, buckets and TLS counts", () =
     [merged.openConnections, merged.cacheBytes, merged.cacheHits, merged.cacheMisses],
     [3, 150, 2, 1],
   );
-  assert.deepEqual([merged.logQueueBytes, merged.consoleDroppedLines], [7, 4]);
+  assert.deepEqual(
+    [merged.logQueueBytes, merged.consoleDroppedLines, merged.logWaits, merged.logWaitSeconds],
+    [7, 4, 2, 1.5],
+  );
   assert.deepEqual(merged.tls, { handshakes: 3, failures: 0 });
   assert.equal(mergeSnapshots(EMPTY_SNAPSHOT).tls, null);
 });
@@ -104,6 +113,8 @@ Deno.test("formatMetrics() writes HELP and TYPE for every family, cumulative buc
     "sockserve_cache_misses_total counter",
     "sockserve_cache_bytes gauge",
     "sockserve_log_queue_bytes gauge",
+    "sockserve_log_waits_total counter",
+    "sockserve_log_wait_seconds_total counter",
     "sockserve_console_dropped_lines_total counter",
   ]);
   assert.equal(text.match(/^# HELP /gm)!.length, families.length);
