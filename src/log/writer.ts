@@ -428,7 +428,8 @@ export class LogWriter implements LogSink {
   #begin(target: LogTarget): number {
     target.queue.restartRecord();
     if (target.header === null) return 0;
-    target.queue.unshift(target.header);
+    // A copy: the queue frees what it has written, and the header is written to every new file.
+    target.queue.unshift(target.header.slice());
     // The header is written with the first chunk, so it is counted there, not here.
     return 0;
   }
