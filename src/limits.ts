@@ -315,8 +315,12 @@ export const DEFAULT_LOG_KEEP = 5;
 /** Most rotated files kept per log: each rotation renames them all → exit 2 above it. */
 export const MAX_LOG_KEEP = 1000;
 
-/** Console lines held while the console is not being read → more are dropped and counted. */
-export const MAX_PENDING_CONSOLE_LINES = 10_000;
+/**
+ * Console text held while the console is not being read, in characters (an access line with a
+ * long target is 8 KiB, so a count of lines would bound nothing) → more lines are dropped and
+ * counted. With `--access-log -`, a slow stdout holds requests back first, as a slow disk does.
+ */
+export const MAX_PENDING_CONSOLE_CHARS = MAX_PENDING_LOG_BYTES;
 
 /** Milliseconds closing waits for a console that is not being read, so exit never hangs. */
 export const CONSOLE_CLOSE_WAIT_MS = 1000;

@@ -6,20 +6,27 @@
  * @module
  */
 
-import { CONSOLE_CLOSE_WAIT_MS, MAX_PENDING_CONSOLE_LINES } from "../limits.ts";
+import { CONSOLE_CLOSE_WAIT_MS, MAX_PENDING_CONSOLE_CHARS } from "../limits.ts";
 
 /** Lines for a console that may stop reading. */
 export class ConsoleQueue {
   readonly #write: (text: string) => Promise<void>;
+  readonly #written: () => void;
   #queue: string[] = [];
+  /** Characters of the queued lines, line breaks included. */
+  #chars = 0;
   #busy = false;
   #dropped = 0;
   #droppedTotal = 0;
   #writing: Promise<void> = Promise.resolve();
 
-  /** @param write Writes text to the console (stdout). */
-  constructor(write: (text: string) => Promise<void>) {
+  /**
+   * @param write Writes text to the console (stdout).
+   * @param written Called after each write has finished (the console moves).
+   */
+  constructor(write: (text: string) => Promise<void>, written: () => void = () => {}) {
     this.#write = write;
+    this.#written = written;
   }
 
   /**
@@ -28,26 +35,36 @@ export class ConsoleQueue {
    * @param lines The lines.
    */
   add(lines: readonly string[]): void {
-    const room = MAX_PENDING_CONSOLE_LINES - this.#queue.length;
-    if (lines.length > room) {
-      this.#dropped += lines.length - Math.max(room, 0);
-      this.#droppedTotal += lines.length - Math.max(room, 0);
+    for (const line of lines) {
+      if (this.#chars + line.length + 1 > MAX_PENDING_CONSOLE_CHARS) {
+        this.#dropped++;
+        this.#droppedTotal++;
+      } else {
+        this.#queue.push(line);
+        this.#chars += line.length + 1;
+      }
     }
-    if (room > 0) this.#queue.push(...lines.slice(0, room));
     if (this.#busy) return;
     this.#busy = true;
     this.#writing = (async () => {
       while (this.#queue.length > 0) {
         const batch = this.#queue;
         this.#queue = [];
+        this.#chars = 0;
         if (this.#dropped > 0) {
           batch.push(`(${this.#dropped} console lines dropped: the console was not being read)`);
           this.#dropped = 0;
         }
         await this.#write(batch.join("\n") + "\n").catch(() => {});
+        this.#written();
       }
       this.#busy = false;
     })();
+  }
+
+  /** Characters of the lines waiting behind the write in progress (about their bytes). */
+  get pendingChars(): number {
+    return this.#chars;
   }
 
   /** Lines dropped since the queue was made (for `--metrics`). */

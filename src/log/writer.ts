@@ -79,6 +79,8 @@ interface LogTarget {
 export class LogWriter implements LogSink {
   readonly #dir: string;
   readonly #console: ConsoleQueue | null;
+  /** The console carries the access log (`--access-log -`): a slow stdout holds requests back. */
+  readonly #consoleIsLog: boolean;
   readonly #warn: (message: string) => void;
   readonly #pending: PendingLogs;
   readonly #open: (path: string) => Promise<OpenedLog>;
@@ -122,7 +124,9 @@ export class LogWriter implements LogSink {
    */
   constructor(dir: string, options: LogWriterOptions = {}) {
     this.#dir = dir;
-    this.#console = options.console ? new ConsoleQueue(options.console) : null;
+    this.#console = options.console
+      ? new ConsoleQueue(options.console, () => this.#progress())
+      : null;
     this.#warn = options.warn ?? ((message) => console.error(message));
     this.#open = options.open ?? openAppend;
     this.#rotate = options.rotate ?? rotateFiles;
@@ -131,6 +135,7 @@ export class LogWriter implements LogSink {
     this.#stallMs = options.stallMs ?? LOG_STALL_MS;
     const text = options.text ??
       { console: this.#console !== null, access: null, accessToConsole: false };
+    this.#consoleIsLog = this.#console !== null && text.accessToConsole;
     this.#pending = new PendingLogs(text, (full) => full ? this.#gather() : void this.flush());
     this.#responses = {
       path: `${dir}/${RESPONSES_FILE}`,
@@ -228,17 +233,10 @@ export class LogWriter implements LogSink {
   /**
    * Writes now once {@linkcode LOG_WRITE_THRESHOLD_BYTES} wait, else within
    * {@linkcode LOG_FLUSH_INTERVAL_MS}: batches arrive every 32 KiB or so, appends stay few.
-   * Past {@linkcode LOG_BACKLOG_PAUSE_BYTES}, connections wait for the disk.
    */
   #writeSoon(): void {
-    const pending = this.#pendingBytes();
-    if (
-      pending >= LOG_BACKLOG_PAUSE_BYTES && this.#behind === null && !this.#failing &&
-      !this.#stalled && !this.#closed
-    ) {
-      this.#fallBehind();
-    }
-    if (pending >= LOG_WRITE_THRESHOLD_BYTES) {
+    this.#checkBacklog();
+    if (this.#pendingBytes() >= LOG_WRITE_THRESHOLD_BYTES) {
       void this.flush();
     } else {
       this.#writeTimer ??= setTimeout(() => {
@@ -272,6 +270,27 @@ export class LogWriter implements LogSink {
     await this.#console?.drain();
   }
 
+  /**
+   * Connections wait once {@linkcode LOG_BACKLOG_PAUSE_BYTES} wait for the disk, or for stdout
+   * when it carries the access log; not while the disk fails or hangs (serving goes on without
+   * it), nor once the server stops.
+   */
+  #checkBacklog(): void {
+    if (this.#behind !== null || this.#failing || this.#stalled || this.#closed) return;
+    if (
+      this.#pendingBytes() >= LOG_BACKLOG_PAUSE_BYTES ||
+      (this.#consoleIsLog && this.#console!.pendingChars >= LOG_BACKLOG_PAUSE_BYTES)
+    ) {
+      this.#fallBehind();
+    }
+  }
+
+  /** Whether the backlog is down far enough for waiting connections to go on. */
+  #caughtUpEnough(): boolean {
+    return this.#pendingBytes() <= LOG_BACKLOG_RESUME_BYTES &&
+      (!this.#consoleIsLog || this.#console!.pendingChars <= LOG_BACKLOG_RESUME_BYTES);
+  }
+
   /** Connections start waiting for the disk; a disk that makes no progress calls it off. */
   #fallBehind(): void {
     this.#behind = new Promise((resolve) => this.#caughtUp = resolve);
@@ -281,10 +300,18 @@ export class LogWriter implements LogSink {
     this.#backlogListener?.(true);
   }
 
-  /** A write or a rotation finished: the wait goes on (with a new stall clock) or ends. */
+  /** A write, a rotation or a console write finished: a wait goes on (with a new stall clock) or ends. */
   #progress(): void {
+    if (this.#stalled && this.#caughtUpEnough()) {
+      this.#stalled = false;
+      const lost = this.#lostBatches > 0
+        ? ` ${this.#lostBatches} batches of entries were dropped to bound memory meanwhile.`
+        : "";
+      this.#lostBatches = 0;
+      this.#warn(`Log writes caught up; logging resumed.${lost}`);
+    }
     if (this.#behind === null) return;
-    if (this.#pendingBytes() <= LOG_BACKLOG_RESUME_BYTES) {
+    if (this.#caughtUpEnough()) {
       this.#catchUp();
     } else {
       clearTimeout(this.#stallTimer);
@@ -305,10 +332,11 @@ export class LogWriter implements LogSink {
   /** No write progressed for LOG_STALL_MS: a hung disk must not stop the serving. */
   #stall(): void {
     this.#stalled = true;
+    const where = `"${this.#dir}"${this.#consoleIsLog ? " and stdout" : ""}`;
     this.#warn(
-      `Log writes in "${this.#dir}" made no progress for ${this.#stallMs / 1000} s. Serving ` +
+      `Log writes to ${where} made no progress for ${this.#stallMs / 1000} s. Serving ` +
         `continues; entries are kept in memory (up to ${MAX_PENDING_LOG_BYTES} bytes) until ` +
-        `the disk catches up.`,
+        `they catch up, and dropped beyond.`,
     );
     this.#catchUp();
   }
@@ -322,6 +350,7 @@ export class LogWriter implements LogSink {
 
   #writeConsole(lines: readonly string[]): void {
     this.#console?.add(lines);
+    if (this.#consoleIsLog) this.#checkBacklog();
   }
 
   /** Moves this isolate's pending text into the queues as bytes, and its console lines out. */
@@ -344,25 +373,15 @@ export class LogWriter implements LogSink {
       for (const target of this.#targets) {
         if (target.queue.pending > 0) await this.#drain(target);
       }
-      if (this.#stalled && !this.#failing) {
-        const lost = this.#lostBatches > 0
-          ? ` ${this.#lostBatches} batches of entries were dropped to bound memory meanwhile.`
-          : "";
-        this.#warn(`Log writes in "${this.#dir}" caught up; logging resumed.${lost}`);
-      } else if (!this.#failing && this.#lostBatches > 0) {
-        // The disk worked but could not keep up (a burst bigger than the memory bound): say so.
-        this.#warn(
-          `Dropped ${this.#lostBatches} batches of log entries: the log files could not keep up.`,
-        );
-      }
+      // Batches are dropped only while the disk fails or hangs: a stall's are told when it ends.
       if (this.#failing) {
         const lost = this.#lostBatches > 0
           ? ` ${this.#lostBatches} batches of entries were dropped to bound memory meanwhile.`
           : "";
         this.#warn(`Log dir "${this.#dir}" is writable again; logging resumed.${lost}`);
+        this.#lostBatches = 0;
       }
-      this.#failing = this.#stalled = false;
-      this.#lostBatches = 0;
+      this.#failing = false;
     } catch (error) {
       if (!this.#failing) {
         this.#warn(

@@ -17,6 +17,7 @@ import type { LogBatch } from "../../src/log/sink.ts";
 import {
   LOG_BACKLOG_PAUSE_BYTES,
   LOG_BACKLOG_RESUME_BYTES,
+  MAX_PENDING_CONSOLE_CHARS,
   MAX_PENDING_LOG_BYTES,
 } from "../../src/limits.ts";
 import { exchange, get, makeTree, startServer } from "../helpers.ts";
@@ -234,6 +235,17 @@ function batch(bytes: number): LogBatch {
 
 const BATCH_BYTES = 32 * 1024;
 
+/** Appends batches until the writer says connections must wait; fails if it never does. */
+function fillUntilBehind(writer: LogWriter): number {
+  let sent = 0;
+  while (writer.ready() === null) {
+    assert.ok(sent <= MAX_PENDING_LOG_BYTES, "the writer never fell behind");
+    writer.append(batch(BATCH_BYTES));
+    sent += BATCH_BYTES;
+  }
+  return sent;
+}
+
 Deno.test("LogWriter holds connections back while a slow disk is LOG_BACKLOG_PAUSE_BYTES behind, and drops nothing", async () => {
   const disk = new SlowDisk();
   const writer = new LogWriter("/logs", { open: disk.opener(), warn: () => {} });
@@ -272,11 +284,7 @@ Deno.test("LogWriter lets connections go when a waited-for disk makes no progres
     warn: (m) => warnings.push(m),
     stallMs: 50,
   });
-  let sent = 0;
-  while (writer.ready() === null) {
-    writer.append(batch(BATCH_BYTES));
-    sent += BATCH_BYTES;
-  }
+  const sent = fillUntilBehind(writer);
   await writer.ready(); // settles at the stall, with nothing written
   assert.equal(disk.written, 0);
   assert.equal(writer.ready(), null, "a hung disk does not stop the serving");
@@ -294,11 +302,47 @@ Deno.test("LogWriter lets connections go when a waited-for disk makes no progres
   assert.match(warnings[1], /caught up; logging resumed\. \d+ batches of entries were dropped/);
 });
 
+Deno.test("LogWriter holds connections back while a slow stdout is LOG_BACKLOG_PAUSE_BYTES behind (--access-log -), and drops no line", async () => {
+  const disk = new SlowDisk();
+  disk.release();
+  const printed: string[] = [];
+  let stdoutMoves: (() => void) | null = null;
+  let slow = true;
+  const writer = new LogWriter("/logs", {
+    open: disk.opener(),
+    console: (text) => {
+      printed.push(text);
+      return slow ? new Promise((resolve) => stdoutMoves = resolve) : Promise.resolve();
+    },
+    text: { console: false, access: "combined", accessToConsole: true },
+  });
+  // 100 lines of 1 KiB (with the line break) a batch.
+  const lines = Array.from({ length: 100 }, (_, i) => `${i}`.padEnd(1023, "."));
+  let sent = 0;
+  while (writer.ready() === null) {
+    assert.ok(sent * 1024 <= MAX_PENDING_CONSOLE_CHARS, "the writer never fell behind");
+    writer.append({ ...batch(0), lines });
+    sent += 100;
+  }
+  // The first batch is being written; the wait begins with the batch that brings the queue
+  // behind it to the mark.
+  const queued = (sent - 100) * 1024;
+  assert.ok(queued >= LOG_BACKLOG_PAUSE_BYTES && queued - 100 * 1024 < LOG_BACKLOG_PAUSE_BYTES);
+  const behind = writer.ready();
+  slow = false;
+  stdoutMoves!();
+  await behind;
+  await writer.close();
+  const out = printed.join("").split("\n").filter((line) => line !== "");
+  assert.equal(out.length, sent, "every access line reached stdout");
+  assert.equal(writer.droppedConsoleLines, 0);
+});
+
 Deno.test("LogWriter lets waiting connections go at once when the disk fails", async () => {
   const disk = new SlowDisk();
   const warnings: string[] = [];
   const writer = new LogWriter("/logs", { open: disk.opener(), warn: (m) => warnings.push(m) });
-  while (writer.ready() === null) writer.append(batch(BATCH_BYTES));
+  fillUntilBehind(writer);
   const behind = writer.ready();
   disk.release(new Error("No space left on device (os error 28)"));
   await behind;
@@ -311,7 +355,7 @@ Deno.test("LogWriter lets waiting connections go at once when the disk fails", a
 Deno.test("LogWriter lets waiting connections go when it closes", async () => {
   const disk = new SlowDisk();
   const writer = new LogWriter("/logs", { open: disk.opener(), warn: () => {} });
-  while (writer.ready() === null) writer.append(batch(BATCH_BYTES));
+  fillUntilBehind(writer);
   const behind = writer.ready();
   const closed = writer.close();
   await behind;
