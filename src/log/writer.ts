@@ -125,7 +125,7 @@ export class LogWriter implements LogSink {
   constructor(dir: string, options: LogWriterOptions = {}) {
     this.#dir = dir;
     this.#console = options.console
-      ? new ConsoleQueue(options.console, () => this.#progress())
+      ? new ConsoleQueue(options.console, () => this.#progress("console"))
       : null;
     this.#warn = options.warn ?? ((message) => console.error(message));
     this.#open = options.open ?? openAppend;
@@ -300,20 +300,33 @@ export class LogWriter implements LogSink {
     this.#backlogListener?.(true);
   }
 
-  /** A write, a rotation or a console write finished: a wait goes on (with a new stall clock) or ends. */
-  #progress(): void {
-    if (this.#stalled && this.#caughtUpEnough()) {
+  /**
+   * A file write or rotation, or a console write, finished. A stall ends at the first progress
+   * (a disk that came back slower than the traffic holds requests back again); a wait ends once
+   * the backlog is down, or goes on with a new stall clock if what moved is what is behind (a
+   * console line must not keep a hung disk's wait alive).
+   */
+  #progress(source: "files" | "console"): void {
+    if (source === "console" && !this.#consoleIsLog) return;
+    // Stdout moving says nothing of a disk still behind: that stall goes on.
+    if (this.#stalled && (source === "files" || this.#pendingBytes() <= LOG_BACKLOG_RESUME_BYTES)) {
       this.#stalled = false;
       const lost = this.#lostBatches > 0
         ? ` ${this.#lostBatches} batches of entries were dropped to bound memory meanwhile.`
         : "";
       this.#lostBatches = 0;
-      this.#warn(`Log writes caught up; logging resumed.${lost}`);
+      this.#warn(`Log writes to "${this.#dir}" are moving again; logging resumed.${lost}`);
+      this.#checkBacklog();
+      return;
     }
     if (this.#behind === null) return;
     if (this.#caughtUpEnough()) {
       this.#catchUp();
-    } else {
+    } else if (
+      source === "files"
+        ? this.#pendingBytes() > LOG_BACKLOG_RESUME_BYTES
+        : this.#console!.pendingChars > LOG_BACKLOG_RESUME_BYTES
+    ) {
       clearTimeout(this.#stallTimer);
       this.#stallTimer = setTimeout(() => this.#stall(), this.#stallMs);
     }
@@ -359,7 +372,13 @@ export class LogWriter implements LogSink {
     if (taken !== null && taken.lines.length > 0) this.#writeConsole(taken.lines);
     const dropped = this.#pending.takeDropped();
     if (dropped > 0) this.#warn(`Dropped ${dropped} log records: the log files could not keep up.`);
-    if (taken !== null) {
+    // This isolate's own entries are bounded like a worker's batches (a hung disk fails no write).
+    if (
+      taken !== null && (this.#failing || this.#stalled) &&
+      this.#pendingBytes() > MAX_PENDING_LOG_BYTES
+    ) {
+      this.#lostBatches++;
+    } else if (taken !== null) {
       this.#responses.queue.push(encoder.encode(taken.responses));
       this.#sockets.queue.push(encoder.encode(taken.sockets));
       if (taken.access.length > 0) this.#access?.queue.push(encoder.encode(taken.access));
@@ -429,14 +448,14 @@ export class LogWriter implements LogSink {
             target.rotated = await this.#rotate(target.path, this.#keep, target.rotated);
             opened = await this.#open(target.path);
             size = this.#begin(target);
-            this.#progress();
+            this.#progress("files");
             continue;
           }
         }
         const length = queue.firstLength;
         await queue.drainFirst(opened.file);
         if (size !== null) size += length;
-        this.#progress();
+        this.#progress("files");
       }
     } finally {
       opened.file.close();

@@ -284,12 +284,18 @@ export class Connection implements Sink {
    * @returns Whether the connection is still open.
    */
   async #waitFor(behind: Promise<void>): Promise<boolean> {
+    // The wait has no deadline of its own: the writer ends it (caught up, failed, stalled for
+    // LOG_STALL_MS, or closed), and a request that arrived must not be closed unanswered.
+    const state = this.#state;
+    this.#deadline = Infinity;
     await new Promise<void>((resolve) => {
       this.#stopWaiting = resolve;
       void behind.then(resolve);
     });
     this.#stopWaiting = null;
-    return this.#state !== "closed";
+    if (this.#state === "closed") return false;
+    this.#enter(state);
+    return true;
   }
 
   /** Readies an empty buffer and the idle deadline for the next request's first bytes. */

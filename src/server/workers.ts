@@ -317,6 +317,8 @@ export async function serveWithWorkers(
       connectionIds: { offset: i, step: workers },
     };
     child.postMessage({ kind: "start", options: workerOptions, confinement } satisfies ToWorker);
+    // The writer may be behind already (the primary serves while workers start): say so now.
+    if (writer.ready() !== null) postQuietly(child, { kind: "logs-behind", behind: true });
     try {
       const listening = await started;
       port = listening.port;

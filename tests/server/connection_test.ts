@@ -272,14 +272,37 @@ Deno.test("Connection: a stop ends a wait for the logs at once", async () => {
   assert.equal(logs.records, 1);
 });
 
-Deno.test("Connection: a connection waiting for the logs still closes at its idle deadline", async () => {
+Deno.test("Connection: a request waiting for the logs is not closed at the idle deadline, and is answered when they catch up", async () => {
   const { conn, running, tick, logs } = fakeConnection();
   conn.push("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   await tick(1000);
   logs.behind(true);
-  await tick(6000);
+  conn.push("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  await tick(2000);
+  await tick(60_000); // far past the idle (5 s) and header timeouts
+  assert.equal(conn.closed, false);
+  assert.equal(logs.records, 1);
+  logs.behind(false);
+  await tick(60_001);
+  assert.equal(logs.records, 2);
+  assert.equal(conn.text().split("HTTP/1.1 200").length - 1, 2);
+  await tick(66_001); // the idle deadline counts again from the answer
   await running;
   assert.equal(conn.closed, true);
+});
+
+Deno.test("Connection: a stop ends a wait for the logs between pipelined requests at once", async () => {
+  const { conn, running, tick, logs, connection } = fakeConnection();
+  conn.push("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  await tick(100);
+  logs.behind(true);
+  conn.push("GET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n");
+  await tick(200);
+  assert.equal(logs.records, 1);
+  connection.stop();
+  await running;
+  assert.equal(conn.closed, true);
+  assert.equal(logs.records, 1);
 });
 
 Deno.test("Connection bumps arrivals after each read, before answering the requests it brought", async () => {
