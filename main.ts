@@ -11,7 +11,7 @@ import { GET_HELP } from "./src/client/args.ts";
 import { CERT_HELP } from "./src/cli/cert_args.ts";
 import { CONFIG_HELP, HELP } from "./src/cli/help.ts";
 import { writeAll } from "./src/io/full_io.ts";
-import { hangUpStops } from "./src/server/log_signals.ts";
+import { hangUpStops } from "./src/server/signals.ts";
 import {
   chooseRoot,
   readableEnvironment,
@@ -90,14 +90,7 @@ async function main(args: readonly string[]): Promise<number> {
     console.error(error.message);
     return error.exitCode;
   }
-  const stop = () => void server.stop();
-  // Windows delivers only SIGINT (and SIGBREAK) to Deno.
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT"]
-    : ["SIGINT", "SIGTERM", ...(hangUp ? ["SIGHUP" as const] : [])];
-  for (const signal of signals) Deno.addSignalListener(signal, stop);
   await server.finished;
-  for (const signal of signals) Deno.removeSignalListener(signal, stop);
   const served = server.responseCount();
   console.log(`sockserve stopped after ${served} response${served === 1 ? "" : "s"}.`);
   return 0;

@@ -24,7 +24,7 @@ import { shellSettings } from "../server/fallbacks.ts";
 import { IS_WINDOWS } from "../platform.ts";
 import { type CheckedPair, expiryWarning, readTlsPair } from "../server/tls.ts";
 import { watchTlsFiles } from "../server/tls_reload.ts";
-import { REOPEN_SIGNALS, reopenLogsOnSignals } from "../server/log_signals.ts";
+import { REOPEN_SIGNALS, reopenLogsOnSignals, stopOnSignals } from "../server/signals.ts";
 import { dirname } from "node:path";
 import type { Server } from "../server/serve.ts";
 import type { AuthSettings } from "../server/auth.ts";
@@ -434,12 +434,13 @@ export async function csvTakesForwardedColumn(logDir: string): Promise<boolean> 
 }
 
 /**
- * Runs every startup check, then listens and prints the `Serving … at …` line.
+ * Runs every startup check, listens, handles the signals (stop, reopen the logs, reload the
+ * certificate), and only then prints the `Serving … at …` line: the banner means ready.
  *
  * @param command The serve options.
  * @param colour Whether console output may be coloured.
- * @param hangUp SIGHUP stops the server (the caller listens for it): leave it alone here, not
- *   reopen logs or reload the certificate on it (see `hangUpStops`).
+ * @param hangUp SIGHUP stops the server, as SIGTERM does, instead of reopening the logs and
+ *   reloading the certificate (see `hangUpStops`).
  * @returns The running server.
  * @throws StartupError for every expected failure.
  */
@@ -505,6 +506,26 @@ export async function startServer(
         "can use up file descriptors. Run with -A (as deno task serve does) to have them freed.",
     );
   }
+  // Every signal is handled before the banner says the server is up: whoever waits for the
+  // banner (a service manager, logrotate, a test) may signal at once, and SIGHUP, SIGUSR1 and
+  // SIGTERM left to their default action would kill the process mid-write.
+  const stopSignals = stopOnSignals(() => void server.stop(), hangUp);
+  void server.finished.then(stopSignals);
+  if (certificate !== null) {
+    const reloader = watchTlsFiles({
+      files: { certFile: command.tlsCert!, keyFile: command.tlsKey! },
+      current: certificate,
+      apply: (pair) => server.reloadTls(pair),
+      report: (line) => console.error(line),
+      onSignal: !hangUp,
+    });
+    void server.finished.then(() => reloader.stop());
+  }
+  const stopReopening = reopenLogsOnSignals(
+    () => server.reopenLogs(),
+    hangUp ? REOPEN_SIGNALS.filter((s) => s !== "SIGHUP") : REOPEN_SIGNALS,
+  );
+  void server.finished.then(stopReopening);
   const wildcard = command.hosts.find(isWildcard);
   for (
     const line of formatBanner({
@@ -522,21 +543,6 @@ export async function startServer(
       redirectPort: server.redirectPort,
     })
   ) console.log(line);
-  if (certificate !== null) {
-    const reloader = watchTlsFiles({
-      files: { certFile: command.tlsCert!, keyFile: command.tlsKey! },
-      current: certificate,
-      apply: (pair) => server.reloadTls(pair),
-      report: (line) => console.error(line),
-      onSignal: !hangUp,
-    });
-    void server.finished.then(() => reloader.stop());
-  }
-  const stopReopening = reopenLogsOnSignals(
-    () => server.reopenLogs(),
-    hangUp ? REOPEN_SIGNALS.filter((s) => s !== "SIGHUP") : REOPEN_SIGNALS,
-  );
-  void server.finished.then(stopReopening);
   return server;
 }
 

@@ -1,11 +1,31 @@
 /**
- * Log reopening on signals, as `nginx -s reopen` and logrotate's `postrotate` expect: SIGUSR1
- * and SIGHUP make the server write what is pending and open every log file by name again, so a
- * file renamed away is finished and the next entries start a new one. (SIGHUP also reloads the
- * certificate, see `tls_reload.ts`.) Windows has neither signal.
+ * What the process does on signals, as services are driven:
+ * - SIGINT and SIGTERM stop the server gracefully (and SIGHUP, when it means the terminal went
+ *   away: see {@linkcode hangUpStops});
+ * - SIGUSR1 and SIGHUP reopen the logs, as `nginx -s reopen` and logrotate's `postrotate`
+ *   expect: the server writes what is pending and opens every log file by name again, so a file
+ *   renamed away is finished and the next entries start a new one. (SIGHUP also reloads the
+ *   certificate, see `tls_reload.ts`.) Windows has neither signal, and delivers only SIGINT.
  *
  * @module
  */
+
+/**
+ * Stops the server on SIGINT and SIGTERM (and SIGHUP when it stops) until stopped listening.
+ *
+ * @param stop What a signal does (the server's `stop`).
+ * @param hangUp Whether SIGHUP stops too ({@linkcode hangUpStops}).
+ * @returns Stops listening.
+ */
+export function stopOnSignals(stop: () => void, hangUp: boolean): () => void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM", ...(hangUp ? ["SIGHUP" as const] : [])];
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  return () => {
+    for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  };
+}
 
 /** The signals that reopen the logs. */
 export const REOPEN_SIGNALS: readonly Deno.Signal[] = ["SIGUSR1", "SIGHUP"];
