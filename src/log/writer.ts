@@ -43,7 +43,10 @@ export interface LogWriterOptions {
   readonly open?: (path: string) => Promise<OpenedLog>;
   /** Renames FILE → FILE.1 … FILE.keep. @default rotateFiles */
   readonly rotate?: typeof rotateFiles;
-  /** How long waiting connections give a disk that makes no progress. @default LOG_STALL_MS */
+  /**
+   * How long waiting connections, and a stop, give a disk that makes no progress.
+   * @default LOG_STALL_MS
+   */
   readonly stallMs?: number;
 }
 
@@ -111,6 +114,8 @@ export class LogWriter implements LogSink {
   #waitedMs = 0;
   /** When the current wait began (performance.now()). */
   #behindSince = 0;
+  /** When a file write or rotation last finished (performance.now()). */
+  #filesMovedAt = 0;
   /** Told when the writer falls behind and catches up (the workers whose batches it writes). */
   #backlogListener: ((behind: boolean) => void) | null = null;
   /** Unwritten chunks dropped (oldest unstarted first) while the log dir stayed unwritable. */
@@ -259,15 +264,48 @@ export class LogWriter implements LogSink {
     return this.#flushing;
   }
 
-  /** Flushes everything and stops retrying; later records are still written by `flush()`. */
+  /**
+   * Flushes everything and stops retrying; later records are still written by `flush()`. A disk
+   * that makes no progress for {@linkcode LOG_STALL_MS} is given up on, with a warning.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     // Nothing is served any more: nobody should wait for the disk.
     this.#catchUp();
-    await this.#pending.settled();
-    await this.flush();
+    const written = this.#pending.settled().then(() => this.flush());
+    // A disk that takes nothing (a hung mount, a pipe nobody opens) must not keep the server from
+    // stopping: a disk that keeps moving is waited for to the last byte, a stuck one for
+    // LOG_STALL_MS.
+    if (!(await this.#unlessStuck(written))) {
+      this.#warn(
+        `Stopping with ${this.queuedBytes} bytes of log entries unwritten: writes to ` +
+          `"${this.#dir}" made no progress for ${this.#stallMs / 1000} s.`,
+      );
+    }
     // A console nobody reads must not hold the exit hostage: wait for it, but not forever.
     await this.#console?.drain();
+  }
+
+  /**
+   * Waits for `work`, unless the files make no progress for the stall time meanwhile.
+   *
+   * @returns Whether `work` finished.
+   */
+  #unlessStuck(work: Promise<void>): Promise<boolean> {
+    const since = performance.now();
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout>;
+      const check = () => {
+        const idle = performance.now() - Math.max(since, this.#filesMovedAt);
+        if (idle >= this.#stallMs) resolve(false);
+        else timer = setTimeout(check, this.#stallMs - idle);
+      };
+      timer = setTimeout(check, this.#stallMs);
+      void work.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
   }
 
   /**
@@ -307,6 +345,7 @@ export class LogWriter implements LogSink {
    * console line must not keep a hung disk's wait alive).
    */
   #progress(source: "files" | "console"): void {
+    if (source === "files") this.#filesMovedAt = performance.now();
     if (source === "console" && !this.#consoleIsLog) return;
     // Stdout moving says nothing of a disk still behind: that stall goes on.
     if (this.#stalled && (source === "files" || this.#pendingBytes() <= LOG_BACKLOG_RESUME_BYTES)) {

@@ -9,8 +9,8 @@
 
 import assert from "node:assert/strict";
 import { RESPONSES_FILE, SOCKETS_FILE } from "../../src/log/format.ts";
-import { MAX_PENDING_LOG_BYTES } from "../../src/limits.ts";
-import { exchange, get, makeTree, startServer, stoppedCount } from "../helpers.ts";
+import { LOG_STALL_MS, MAX_PENDING_LOG_BYTES } from "../../src/limits.ts";
+import { eventually, exchange, get, makeTree, startServer, stoppedCount } from "../helpers.ts";
 
 const decoder = new TextDecoder();
 
@@ -103,5 +103,33 @@ Deno.test(
     const rows = (await Deno.readTextFile(`${logDir}/${SOCKETS_FILE}`)).trimEnd().split("\n");
     assert.equal(rows.length - 1, served, "one CSV row per response");
     assert.doesNotMatch(server.stderr(), /Dropped|Cannot write logs|no progress/);
+  },
+);
+
+Deno.test(
+  "SIGTERM stops a server whose log nobody takes (a pipe nobody opens) after LOG_STALL_MS, saying what is unwritten",
+  { ignore: Deno.build.os !== "linux" },
+  async () => {
+    const root = await makeTree({ "index.html": "hello" });
+    const logDir = await Deno.makeTempDir();
+    // Opening a pipe for writing blocks until a reader opens it: the first log write never ends.
+    const made = await new Deno.Command("mkfifo", { args: [`${logDir}/${RESPONSES_FILE}`] })
+      .output();
+    assert.ok(made.success, "mkfifo");
+    await using server = await startServer({ root, logDir, args: ["-q"] });
+    assert.match(await exchange(server.port, get("/index.html")), /^HTTP\/1\.1 200 /);
+    // The stop gives the log LOG_STALL_MS without progress, not forever.
+    let status: Deno.CommandStatus | null = null;
+    void server.stop("SIGTERM").then((s) => status = s);
+    await eventually(() => status !== null, "the server stopped", 1500);
+    assert.equal(status!.code, 0, server.stderr());
+    assert.ok(
+      server.stderr().includes(
+        `log entries unwritten: writes to "${logDir}" made no progress for ${
+          LOG_STALL_MS / 1000
+        } s.`,
+      ),
+      server.stderr(),
+    );
   },
 );

@@ -408,6 +408,47 @@ Deno.test("LogWriter lets waiting connections go when it closes", async () => {
   await closed;
 });
 
+Deno.test("LogWriter.close() gives up on a disk that takes nothing for the stall time, and says what it leaves unwritten", async () => {
+  const disk = new SlowDisk();
+  const warnings: string[] = [];
+  const writer = new LogWriter("/logs", {
+    open: disk.opener(),
+    warn: (m) => warnings.push(m),
+    stallMs: 50,
+  });
+  writer.append(batch(BATCH_BYTES));
+  await writer.close();
+  assert.equal(disk.written, 0);
+  assert.deepEqual(warnings, [
+    `Stopping with ${BATCH_BYTES} bytes of log entries unwritten: writes to "/logs" made no ` +
+    "progress for 0.05 s.",
+  ]);
+});
+
+Deno.test("LogWriter.close() waits for a slow disk to the last byte while it keeps moving", async () => {
+  const disk = new SlowDisk();
+  const warnings: string[] = [];
+  const stallMs = 250;
+  const stepMs = 20;
+  const writer = new LogWriter("/logs", {
+    open: disk.opener(),
+    warn: (m) => warnings.push(m),
+    stallMs,
+  });
+  const batches = 300;
+  for (let i = 0; i < batches; i++) writer.append(batch(BATCH_BYTES));
+  // One write finishes per step: all of them take longer than the stall time, each far less.
+  const stepper = setInterval(() => disk.step(), stepMs);
+  try {
+    await writer.close();
+  } finally {
+    clearInterval(stepper);
+  }
+  assert.equal(disk.written, batches * BATCH_BYTES);
+  assert.ok(disk.writes * stepMs > 2 * stallMs, `only ${disk.writes} writes`);
+  assert.deepEqual(warnings, []);
+});
+
 /** A disk in memory that can fill up: writes stop part-way at the capacity, then fail. */
 class SmallDisk {
   readonly files = new Map<string, Uint8Array[]>();
