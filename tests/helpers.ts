@@ -111,7 +111,8 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
   status.then((s) => exitStatus = s);
   let port = 0;
   for (let waited = 0; port === 0; waited += 20) {
-    const match = /Serving .* at https?:\/\/[^ ]*:(\d+)\//.exec(out);
+    // The whole banner: its first line names the port, its "logs:" line ends it.
+    const match = /Serving .* at https?:\/\/[^ ]*:(\d+)\/[^]*; logs: .*\n/.exec(out);
     if (match) port = Number(match[1]);
     else if (exitStatus !== null || waited > 20_000) {
       await pumps;

@@ -527,8 +527,9 @@ export async function startServer(
   );
   void server.finished.then(stopReopening);
   const wildcard = command.hosts.find(isWildcard);
-  for (
-    const line of formatBanner({
+  // One write: whoever reads the banner from a pipe gets it whole, never the first line alone.
+  console.log(
+    formatBanner({
       root: command.root,
       hosts: command.hosts,
       port: server.addr.port,
@@ -541,8 +542,8 @@ export async function startServer(
         ? null
         : { subject: certificate.subject, notAfter: certificate.notAfter },
       redirectPort: server.redirectPort,
-    })
-  ) console.log(line);
+    }).join("\n"),
+  );
   return server;
 }
 
