@@ -146,9 +146,19 @@ function quoteLine(line: string): string {
  */
 export function formatResponseEntry(record: ResponseRecord): string {
   if (record.head === null) return "";
+  return formatResponseMarker(record) + record.head;
+}
+
+/**
+ * Formats the `#` line that opens a `HTTPResponses.txt` entry, with its line break.
+ *
+ * @param record The response.
+ * @returns E.g. `# 2026-11-21T12:00:00.123Z 127.0.0.1:50000 -> 127.0.0.1:8080 "GET / HTTP/1.1"\n`.
+ */
+export function formatResponseMarker(record: ResponseRecord): string {
   return `# ${formatIsoTime(record.time)} ${formatEndpoint(record.client)} -> ${
     formatEndpoint(record.server)
-  } ${quoteLine(record.requestLine)}\n${record.head}`;
+  } ${quoteLine(record.requestLine)}\n`;
 }
 
 /**

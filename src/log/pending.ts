@@ -1,7 +1,8 @@
 /**
- * Log text waiting to be written: each response is formatted into both logs' text as it is
- * recorded (so no record object outlives its response), and the text is due after
- * {@linkcode LOG_FLUSH_INTERVAL_MS}, or at once past {@linkcode LOG_FLUSH_THRESHOLD_BYTES}.
+ * Log entries waiting to be written: each response is formatted into both logs' bytes as it is
+ * recorded (so no record object outlives its response, and no batch-sized string is ever built),
+ * and the bytes are due after {@linkcode LOG_FLUSH_INTERVAL_MS}, or at once past
+ * {@linkcode LOG_FLUSH_THRESHOLD_BYTES}.
  *
  * @module
  */
@@ -20,10 +21,11 @@ import {
 import {
   canFormatCsvRow,
   formatCsvRows,
-  formatResponseEntry,
+  formatResponseMarker,
   loadCsvLibrary,
   type ResponseRecord,
 } from "./format.ts";
+import { Utf8Buffer } from "./utf8_buffer.ts";
 
 /** What text {@linkcode PendingLogs} makes of a response. */
 export interface LogTextOptions {
@@ -61,21 +63,25 @@ export function logTextOptions(options: {
   };
 }
 
-/** Log text taken from {@linkcode PendingLogs}: the files' entries and the console lines. */
+/**
+ * Log entries taken from {@linkcode PendingLogs}: the files' bytes, each array owning its whole
+ * buffer (it can be transferred, and freed once written), and the console lines.
+ */
 export interface PendingText {
-  readonly responses: string;
-  readonly sockets: string;
+  readonly responses: Uint8Array<ArrayBuffer>;
+  readonly sockets: Uint8Array<ArrayBuffer>;
   /** Access log lines for the access log file (empty when it goes to the console). */
-  readonly access: string;
+  readonly access: Uint8Array<ArrayBuffer>;
   readonly lines: readonly string[];
   /** How many responses the text holds. */
   readonly count: number;
 }
 
 /**
- * Log text waiting to be written, and the rule for when it is due: after
+ * Log entries waiting to be written, and the rule for when they are due: after
  * {@linkcode LOG_FLUSH_INTERVAL_MS}, or at once past {@linkcode LOG_FLUSH_THRESHOLD_BYTES}.
- * Appending to a string builds a rope in O(1); it is flattened once, when taken.
+ * Entries are encoded as they arrive into one buffer per file: building the batch as strings
+ * and encoding it when taken cost ~1 µs per response in flattening and encoding alone.
  */
 export class PendingLogs {
   readonly #console: boolean;
@@ -84,9 +90,9 @@ export class PendingLogs {
   readonly #accessToConsole: boolean;
   readonly #offsetOf: (ms: number) => number;
   readonly #due: (full: boolean) => void;
-  #responses = "";
-  #sockets = "";
-  #accessText = "";
+  readonly #responses = new Utf8Buffer(LOG_FLUSH_THRESHOLD_BYTES);
+  readonly #sockets = new Utf8Buffer(LOG_FLUSH_THRESHOLD_BYTES);
+  readonly #accessText = new Utf8Buffer(LOG_FLUSH_THRESHOLD_BYTES);
   /** The minute whose UTC offset was looked up last, and that offset. */
   #offsetMinute = NaN;
   #offset = 0;
@@ -117,25 +123,31 @@ export class PendingLogs {
     this.#due = due;
   }
 
-  /** Formats a response into every log's text. */
+  /** Formats a response into every log's bytes. */
   record(record: ResponseRecord): void {
     this.#count++;
-    let row = "";
+    // Past the bound the disk is not keeping up (or hangs): drop, count, and say so later,
+    // rather than grow without limit.
+    if (this.#size() > MAX_PENDING_LOG_BYTES) {
+      this.#dropped++;
+      return;
+    }
     if (this.#csvWaiting === null && canFormatCsvRow(record, this.#forwardedColumn)) {
-      row = formatCsvRows([record], false, this.#forwardedColumn);
+      this.#sockets.text(formatCsvRows([record], false, this.#forwardedColumn));
     } else {
       this.#waitForCsv(record);
     }
-    if (this.#access === null) {
-      this.append(formatResponseEntry(record), row, "", []);
-      return;
+    if (record.head !== null) {
+      // The marker and the head go in separately: joined, they would make a string to flatten.
+      this.#responses.text(formatResponseMarker(record));
+      this.#responses.text(record.head);
     }
-    const entry = formatAccessEntry(record, this.#access, this.#offsetAt(record.time));
-    if (this.#accessToConsole) {
-      this.append(formatResponseEntry(record), row, "", [entry.slice(0, -1)]);
-    } else {
-      this.append(formatResponseEntry(record), row, entry, []);
+    if (this.#access !== null) {
+      const entry = formatAccessEntry(record, this.#access, this.#offsetAt(record.time));
+      if (this.#accessToConsole) this.#lines.push(entry.slice(0, -1));
+      else this.#accessText.text(entry);
     }
+    this.#schedule();
   }
 
   /** The UTC offset at a time, looked up once a minute (offsets change on minute boundaries). */
@@ -164,7 +176,7 @@ export class PendingLogs {
       if (!loaded) this.#dropped += waiting.length;
       else {
         for (const held of waiting) {
-          this.#sockets += formatCsvRows([held], false, this.#forwardedColumn);
+          this.#sockets.text(formatCsvRows([held], false, this.#forwardedColumn));
         }
       }
       this.#schedule();
@@ -188,28 +200,6 @@ export class PendingLogs {
     this.#schedule();
   }
 
-  /**
-   * Adds text formatted elsewhere, whole.
-   *
-   * @param responses HTTPResponses.txt text.
-   * @param sockets SocketOutput.csv text.
-   * @param access Access log text.
-   * @param lines Console lines (kept when console lines are, or when they are access log lines).
-   */
-  append(responses: string, sockets: string, access: string, lines: readonly string[]): void {
-    // Past the bound the disk is not keeping up (or hangs): drop, count, and say so later,
-    // rather than grow without limit.
-    if (this.#size() > MAX_PENDING_LOG_BYTES) {
-      this.#dropped++;
-      return;
-    }
-    this.#responses += responses;
-    this.#sockets += sockets;
-    this.#accessText += access;
-    if ((this.#console || this.#accessToConsole) && lines.length > 0) this.#lines.push(...lines);
-    this.#schedule();
-  }
-
   /** Takes the count of records dropped since the last call. */
   takeDropped(): number {
     const dropped = this.#dropped;
@@ -225,13 +215,12 @@ export class PendingLogs {
     }
     if (this.#size() === 0 && this.#lines.length === 0) return null;
     const batch = {
-      responses: this.#responses,
-      sockets: this.#sockets,
-      access: this.#accessText,
+      responses: this.#responses.take(),
+      sockets: this.#sockets.take(),
+      access: this.#accessText.take(),
       lines: this.#lines,
       count: this.#count,
     };
-    this.#responses = this.#sockets = this.#accessText = "";
     this.#lines = [];
     this.#count = 0;
     return batch;
@@ -245,12 +234,12 @@ export class PendingLogs {
     }, delayMs);
   }
 
-  /** Characters of log text waiting (about its bytes: log text is mostly ASCII). */
-  get pendingChars(): number {
+  /** Bytes of log entries waiting. */
+  get pendingBytes(): number {
     return this.#size();
   }
 
-  /** Characters of file text pending. */
+  /** Bytes of file entries pending. */
   #size(): number {
     return this.#responses.length + this.#sockets.length + this.#accessText.length;
   }

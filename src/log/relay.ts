@@ -9,8 +9,6 @@ import type { ResponseRecord } from "./format.ts";
 import { type LogTextOptions, PendingLogs } from "./pending.ts";
 import type { LogBatch, LogSink } from "./sink.ts";
 
-const encoder = new TextEncoder();
-
 /**
  * Collects a worker's log text and hands it to `send` in batches (every
  * {@linkcode LOG_FLUSH_INTERVAL_MS}, or sooner past {@linkcode LOG_FLUSH_THRESHOLD_BYTES}), for
@@ -50,10 +48,8 @@ export class LogRelay implements LogSink {
   flush(): Promise<void> {
     const text = this.#pending.take();
     if (text !== null) {
-      // Encoded here, so the writer's isolate gets bytes it can append as they are.
-      const responses = encoder.encode(text.responses);
-      const sockets = encoder.encode(text.sockets);
-      const access = encoder.encode(text.access);
+      // Already bytes, each owning its buffer: the writer's isolate appends them as they are.
+      const { responses, sockets, access } = text;
       this.#send(
         { responses, sockets, access, lines: text.lines, count: text.count },
         [responses.buffer, sockets.buffer, access.buffer],

@@ -179,7 +179,7 @@ export class LogWriter implements LogSink {
   }
   /** Log bytes waiting for the disk (for `--metrics`). */
   get queuedBytes(): number {
-    let bytes = this.#pending.pendingChars;
+    let bytes = this.#pending.pendingBytes;
     for (const target of this.#targets) bytes += target.queue.pending;
     return bytes;
   }
@@ -237,7 +237,7 @@ export class LogWriter implements LogSink {
 
   /**
    * Writes now once {@linkcode LOG_WRITE_THRESHOLD_BYTES} wait, else within
-   * {@linkcode LOG_FLUSH_INTERVAL_MS}: batches arrive every 32 KiB or so, appends stay few.
+   * {@linkcode LOG_FLUSH_INTERVAL_MS}: a busy server appends a few times a second.
    */
   #writeSoon(): void {
     this.#checkBacklog();
@@ -418,9 +418,9 @@ export class LogWriter implements LogSink {
     ) {
       this.#lostBatches++;
     } else if (taken !== null) {
-      this.#responses.queue.push(encoder.encode(taken.responses));
-      this.#sockets.queue.push(encoder.encode(taken.sockets));
-      if (taken.access.length > 0) this.#access?.queue.push(encoder.encode(taken.access));
+      this.#responses.queue.push(taken.responses);
+      this.#sockets.queue.push(taken.sockets);
+      if (taken.access.length > 0) this.#access?.queue.push(taken.access);
     }
   }
 
