@@ -8,6 +8,7 @@
 import { formatHead } from "../src/http/head.ts";
 import { currentHttpDate } from "../src/http/dates.ts";
 import { formatCsvRows, formatResponseEntry, type ResponseRecord } from "../src/log/format.ts";
+import { PendingLogs } from "../src/log/pending.ts";
 import { parseRequestHead } from "../src/http/request.ts";
 import { normalizePath } from "../src/server/resolver.ts";
 
@@ -139,6 +140,20 @@ Deno.bench(
   () => {
     encoder.encodeInto(formatResponseEntry(RECORD), SINK);
     encoder.encodeInto(formatCsvRows([RECORD]), SINK);
+  },
+);
+
+// What a serving isolate does per response: both files' bytes appended to its pending batches,
+// taken (as the relay does when a batch is full) every BATCH_RECORDS responses.
+const BATCH_RECORDS = 500;
+const pending = new PendingLogs({ console: false, access: null, accessToConsole: false }, () => {});
+let recorded = 0;
+Deno.bench(
+  "one response recorded into the pending batches (PendingLogs.record)",
+  { group: "logs-per-response" },
+  () => {
+    pending.record(RECORD);
+    if (++recorded % BATCH_RECORDS === 0) pending.take();
   },
 );
 
