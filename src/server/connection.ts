@@ -204,6 +204,10 @@ export class Connection implements Sink {
         if (behind !== null && !(await this.#waitFor(behind))) break;
         // The head goes through a field, never a local: a suspended async function keeps its
         // locals, and one here would pin every idle connection's last request while it waits.
+        // Awaited even when the head is already whole: that turn lets every read of this turn
+        // of the event loop be counted before any request is answered, so the hot-file cache's
+        // revalidations are shared (see Arrivals in cache.ts); a synchronous shortcut made
+        // every request revalidate.
         this.#head = await this.#readHead();
         if (this.#head === null || !(await this.#exchange())) break;
       }
