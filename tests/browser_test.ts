@@ -295,7 +295,11 @@ function seekVideoToMiddle(page: Page) {
     if (video.readyState < 1) await once("loadedmetadata");
     await video.play();
     const start = video.currentTime;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Until the position moves (a loaded CI machine can take a while to decode), or 15 s.
+    const deadline = Date.now() + 15_000;
+    while (video.currentTime <= start && Date.now() < deadline) {
+      await Promise.race([once("timeupdate"), new Promise((resolve) => setTimeout(resolve, 250))]);
+    }
     const played = video.currentTime > start;
     const seeked = once("seeked");
     video.currentTime = video.duration / 2;

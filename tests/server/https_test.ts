@@ -212,12 +212,9 @@ Deno.test("HTTPS: a handshake that does not finish within the header timeout is 
   // A client that sends nothing at all is dropped the same way.
   using silent = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   assert.equal((await readToEnd(silent)).length, 0);
-  const { text } = await tlsExchange(
-    server.port,
-    certs.caPem,
-    "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-  );
-  assert.equal(splitResponses(text)[0].status, 200);
+  // A real client is still served (retried: the 1 s header timeout also bounds its handshake,
+  // which a loaded machine could stretch).
+  await eventually(() => trusts(server.port, certs.caPem), "a real client served");
 });
 
 /** The inodes of the sockets a process holds open, from /proc/PID/fd (Linux). */
@@ -270,11 +267,13 @@ for (const workers of [1, 2]) {
       await writeAll(conn, new Uint8Array([0x16, 0x03, 0x01]));
       stalled.push(conn);
     }
-    let held = new Set<string>();
-    await eventually(
-      () => (held = connectionInodes(pid, server.port)).size === 30,
-      "the stalled connections accepted",
-    );
+    // Every connection seen in any poll: on a slow machine the first may be freed (after the
+    // 1 s header timeout) before the last is accepted, so no single poll need show all 30.
+    const held = new Set<string>();
+    await eventually(() => {
+      for (const inode of connectionInodes(pid, server.port)) held.add(inode);
+      return held.size >= 30;
+    }, "the stalled connections accepted");
     // Every client stays connected and silent; the server must end each connection itself.
     // Generous: on a loaded machine freeing them once took over 10 s (alone: 1-3 s).
     await eventually(
@@ -284,7 +283,7 @@ for (const workers of [1, 2]) {
     );
     for (const conn of stalled) assert.equal((await readToEnd(conn)).length, 0);
     for (const conn of stalled) conn.close();
-    assert.ok(await trusts(server.port, certs.caPem));
+    await eventually(() => trusts(server.port, certs.caPem), "a real client served", 50);
   });
 }
 

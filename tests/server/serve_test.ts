@@ -579,7 +579,9 @@ Deno.test("--max-connections: a client beyond the cap waits in the kernel's queu
   first.close();
   const text = new TextDecoder().decode(await readToEnd(third));
   assert.equal(splitResponses(text)[0].body, "hello\n");
-  // The third was accepted only after the first had closed: the cap held.
+  // The third was accepted only after the first had closed: the cap held. Console lines go out
+  // in batches, so wait until the third's line is there before comparing positions.
+  await eventually(() => created() === 3, "the third connection's line");
   const out = server.stdout();
   assert.ok(
     out.indexOf("is now closed") < out.lastIndexOf("Connection socket created"),
